@@ -1,0 +1,45 @@
+import type { RunConfig } from './types.ts'
+
+/**
+ * Defaults of a training run. Outer optimiser values follow DiLoCo
+ * (Douillard et al. 2023, "DiLoCo: Distributed Low-Communication Training of
+ * Language Models"): Nesterov momentum 0.9, outer learning rate 0.7, H = 500
+ * inner steps at scale; in a browser tab H is smaller so a round fits in minutes.
+ */
+export const DEFAULT_RUN_CONFIG: RunConfig = {
+  preset: 'tiny',
+  // Inner AdamW steps per round (H). DiLoCo uses 500 on GPUs; tabs on wasm do ~5-20 steps/s on `tiny`.
+  innerSteps: 50,
+  rounds: 20,
+  compression: { mode: 'int8', errorFeedback: true },
+  // Fraction of the round's assigned, still-active peers whose accepted work closes the round (after the grace).
+  quorum: 0.75,
+  // Never close a round with fewer accepted contributions than this (unless the deadline passes).
+  minContributions: 1,
+  roundDeadlineMs: 120_000,
+  // After quorum, wait this long for stragglers before closing: cheap extra signal.
+  graceMs: 2_000,
+  corpusId: 'brown',
+  seed: 1,
+  // Number of data shards the corpus is split into; each (run, round, peer) picks one deterministically.
+  shards: 64,
+  outerLearningRate: 0.7,
+  outerMomentum: 0.9,
+  // DiLoCoX (Qi et al. 2025): apply round r's aggregate at the close of round r+1 so tabs never wait on sync.
+  oneStepDelay: true,
+  robust: {
+    // Each update is clipped to clipFactor x the round's median update norm before averaging.
+    clipFactor: 2,
+    // Coordinate-wise trimmed mean: drop this fraction of values at EACH end per coordinate.
+    trimFraction: 0.1,
+    // Reject at submission when the norm exceeds rejectFactor x the previous round's median norm.
+    rejectFactor: 100,
+    // Absolute ceiling on an update's L2 norm, whatever the history says.
+    maxNorm: 1e4,
+  },
+}
+
+/** Tabs heartbeat this often. */
+export const HEARTBEAT_INTERVAL_MS = 5_000
+/** A peer expires after this many heartbeat intervals without a word. */
+export const MAX_MISSED_HEARTBEATS = 3

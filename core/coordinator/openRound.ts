@@ -1,0 +1,36 @@
+import { assignShard } from './assignShard.ts'
+import { RoundStateError } from './errors.ts'
+import type { RunState } from './types.ts'
+
+/**
+ * Opens round `state.round` with the current global as its base: every member
+ * gets a deterministic shard, and the round gets a deadline.
+ */
+export function openRound(state: RunState, { now }: { now: number }): RunState {
+  if (state.status !== 'running') throw new RoundStateError(`Run ${state.id} is ${state.status}, not running.`)
+  if (state.open) throw new RoundStateError(`Round ${state.open.round} of run ${state.id} is already open.`)
+  let next: RunState = {
+    ...state,
+    open: {
+      round: state.round,
+      baseHash: state.baseHash,
+      openedAt: now,
+      deadline: now + state.config.roundDeadlineMs,
+      assigned: {},
+      accepted: {},
+      rejected: [],
+      quorumAt: null,
+    },
+  }
+  for (const peerId of Object.keys(state.peers)) next = assignPeer(next, { peerId })
+  return next
+}
+
+/** Hands the open round's work to a member (idempotent: same shard on every call). */
+export function assignPeer(state: RunState, { peerId }: { peerId: string }): RunState {
+  const open = state.open
+  if (!open || !state.peers[peerId] || open.assigned[peerId]) return state
+  const { shards, seed } = state.config
+  const assigned = assignShard({ runId: state.id, round: open.round, peerId, shards, seed })
+  return { ...state, open: { ...open, assigned: { ...open.assigned, [peerId]: assigned } } }
+}

@@ -1,0 +1,45 @@
+import type { RejectReason } from '../protocol/messages.ts'
+import { RoundStateError } from './errors.ts'
+import type { Contribution, RunState } from './types.ts'
+
+/**
+ * Records accepted work in the open round and starts the grace period once the
+ * quorum is met. Throws if the contribution would be counted twice.
+ */
+export function recordContribution(state: RunState, contribution: Contribution): RunState {
+  const open = state.open
+  if (!open) throw new RoundStateError(`Run ${state.id} has no open round.`)
+  if (open.accepted[contribution.peerId])
+    throw new RoundStateError(`Peer ${contribution.peerId} already contributed to round ${open.round}.`)
+  const accepted = { ...open.accepted, [contribution.peerId]: contribution }
+  const quorumAt = open.quorumAt ?? (quorumMet(state, accepted) ? contribution.receivedAt : null)
+  return { ...state, open: { ...open, accepted, quorumAt } }
+}
+
+export function recordRejection(
+  state: RunState,
+  { peerId, reason, at }: { peerId: string; reason: RejectReason; at: number },
+): RunState {
+  const open = state.open
+  if (!open) return state
+  return { ...state, open: { ...open, rejected: [...open.rejected, { peerId, reason, at }] } }
+}
+
+/**
+ * Quorum: accepted work from at least `quorum` of the peers that were given work
+ * AND are still members (a tab that vanished does not hold the round hostage),
+ * and at least `minContributions`.
+ */
+function quorumMet(state: RunState, accepted: Record<string, unknown>): boolean {
+  const open = state.open!
+  const live = Object.keys(open.assigned).filter((id) => state.peers[id] || accepted[id]).length
+  const count = Object.keys(accepted).length
+  return count >= state.config.minContributions && count >= Math.ceil(state.config.quorum * live)
+}
+
+/** Re-evaluates the quorum after membership changed (an expired peer may complete it). */
+export function refreshQuorum(state: RunState, { now }: { now: number }): RunState {
+  const open = state.open
+  if (!open || open.quorumAt !== null || !quorumMet(state, open.accepted)) return state
+  return { ...state, open: { ...open, quorumAt: now } }
+}

@@ -1,0 +1,26 @@
+import type { RunState } from './types.ts'
+
+export type RoundReadiness =
+  | { action: 'none' }
+  | { action: 'wait'; until: number }
+  | { action: 'close'; why: 'quorum' | 'deadline' }
+  | { action: 'reopen'; why: 'deadline-without-work' }
+
+/**
+ * What to do with the open round now: close at quorum + grace or at the
+ * deadline; at a deadline with nothing accepted, reopen the same round (fresh
+ * deadline, same base) rather than commit an empty step.
+ */
+export function roundReadiness(state: RunState, { now }: { now: number }): RoundReadiness {
+  const open = state.open
+  if (!open || state.status !== 'running') return { action: 'none' }
+  const accepted = Object.keys(open.accepted).length
+  if (open.quorumAt !== null) {
+    const closeAt = Math.min(open.quorumAt + state.config.graceMs, open.deadline)
+    if (now >= closeAt) return { action: 'close', why: now >= open.deadline ? 'deadline' : 'quorum' }
+    return { action: 'wait', until: closeAt }
+  }
+  if (now >= open.deadline)
+    return accepted > 0 ? { action: 'close', why: 'deadline' } : { action: 'reopen', why: 'deadline-without-work' }
+  return { action: 'wait', until: open.deadline }
+}

@@ -1,0 +1,78 @@
+import type { Backend, CompressionSettings, RejectReason, UpdateStats } from '../protocol/messages.ts'
+
+export type RobustConfig = {
+  clipFactor: number
+  trimFraction: number
+  rejectFactor: number
+  maxNorm: number
+}
+
+/** Everything that defines a run; plain data, stored as JSON. */
+export type RunConfig = {
+  preset: string
+  innerSteps: number
+  rounds: number
+  compression: CompressionSettings
+  quorum: number
+  minContributions: number
+  roundDeadlineMs: number
+  graceMs: number
+  corpusId: string
+  seed: number
+  shards: number
+  outerLearningRate: number
+  outerMomentum: number
+  oneStepDelay: boolean
+  robust: RobustConfig
+}
+
+export type RunStatusName = 'created' | 'running' | 'paused' | 'stopped' | 'finished'
+
+export type PeerState = {
+  peerId: string
+  backend: Backend
+  joinedAt: number
+  lastSeen: number
+}
+
+export type Assigned = { shard: number; seed: number }
+
+export type Contribution = {
+  peerId: string
+  updateHash: string
+  norm: number
+  stats: UpdateStats
+  receivedAt: number
+}
+
+export type Rejection = { peerId: string; reason: RejectReason; at: number }
+
+export type RoundState = {
+  round: number
+  baseHash: string
+  openedAt: number
+  deadline: number
+  /** Work handed out this round, by peer id. */
+  assigned: Record<string, Assigned>
+  /** Accepted (and acknowledged) work, by peer id: at most one per peer. */
+  accepted: Record<string, Contribution>
+  rejected: Rejection[]
+  /** When the quorum was first met (the grace period starts here), or null. */
+  quorumAt: number | null
+}
+
+/** The coordinator's view of one run: plain data, no tensors, no I/O. */
+export type RunState = {
+  id: string
+  config: RunConfig
+  status: RunStatusName
+  /** The round being trained now (== number of committed rounds). */
+  round: number
+  /** parameterHash of the current global model (the base of `round`). */
+  baseHash: string
+  createdAt: number
+  peers: Record<string, PeerState>
+  open: RoundState | null
+  /** Median update norm of the last committed round (drives the reject bound), or null. */
+  lastMedianNorm: number | null
+}

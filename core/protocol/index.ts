@@ -1,0 +1,5 @@
+export * from './constants.ts'
+export * from './decodeMessage.ts'
+export * from './encodeMessage.ts'
+export * from './errors.ts'
+export * from './messages.ts'

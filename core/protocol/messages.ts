@@ -1,0 +1,233 @@
+import { z } from 'zod'
+import { MAX_ID_LENGTH, PROTOCOL_VERSION } from './constants.ts'
+
+/**
+ * Control messages between a tab and the coordinator. Each stream on
+ * COORD_PROTOCOL carries one length-prefixed JSON request (plus, for a
+ * `submit`, one length-prefixed binary pseudo-gradient frame) and gets one
+ * length-prefixed JSON response. Shapes are strict: unknown keys are rejected.
+ */
+
+const id = z.string().min(1).max(MAX_ID_LENGTH)
+const hash = z.string().regex(/^0x[0-9a-f]{64}$/, 'a 0x-prefixed 32-byte lowercase hex hash')
+const round = z.number().int().min(0)
+
+export const backendSchema = z.enum(['webgpu', 'wasm', 'cpu'])
+export type Backend = z.infer<typeof backendSchema>
+export const compressionModeSchema = z.enum(['none', 'int8', 'int4', 'powersgd'])
+
+export const compressionSettingsSchema = z.strictObject({
+  mode: compressionModeSchema,
+  /** PowerSGD rank (ignored for the other modes). */
+  rank: z.number().int().min(1).max(64).optional(),
+  /** Whether the tab keeps an error-feedback residual. */
+  errorFeedback: z.boolean(),
+})
+export type CompressionSettings = z.infer<typeof compressionSettingsSchema>
+
+export const capabilitiesSchema = z.strictObject({
+  backend: backendSchema,
+  /** Measured inner steps per second on this tab, if known. */
+  stepsPerSecond: z.number().nonnegative().finite().optional(),
+  /** Device memory in GiB as the browser reports it (navigator.deviceMemory), if known. */
+  memoryGiB: z.number().nonnegative().finite().optional(),
+})
+
+/** A tab asks to join a run (or any running run when runId is omitted). */
+export const helloSchema = z.strictObject({
+  type: z.literal('hello'),
+  version: z.literal(PROTOCOL_VERSION),
+  peerId: id,
+  runId: id.optional(),
+  capabilities: capabilitiesSchema,
+})
+
+/** A tab says it is alive; the reply carries its current assignment, if any. */
+export const heartbeatSchema = z.strictObject({
+  type: z.literal('heartbeat'),
+  version: z.literal(PROTOCOL_VERSION),
+  peerId: id,
+  runId: id,
+})
+
+export const updateStatsSchema = z.strictObject({
+  /** Mean training loss over the inner steps. */
+  loss: z.number().finite(),
+  /** Tokens processed in the inner steps. */
+  tokens: z.number().int().nonnegative(),
+  /** Inner steps actually done. */
+  steps: z.number().int().nonnegative(),
+  /** Wall time of the inner loop. */
+  durationMs: z.number().nonnegative().finite(),
+})
+
+/** Metadata of a pseudo-gradient; the binary frame follows on the same stream. */
+export const submitSchema = z.strictObject({
+  type: z.literal('submit'),
+  version: z.literal(PROTOCOL_VERSION),
+  peerId: id,
+  runId: id,
+  round,
+  baseHash: hash,
+  /** sha256 of the binary frame that follows. */
+  updateHash: hash,
+  /** Byte length of the binary frame that follows. */
+  updateBytes: z.number().int().positive(),
+  stats: updateStatsSchema,
+})
+
+/** A tab leaves politely (a tab that just vanishes expires after missed heartbeats). */
+export const leaveSchema = z.strictObject({
+  type: z.literal('leave'),
+  version: z.literal(PROTOCOL_VERSION),
+  peerId: id,
+  runId: id,
+})
+
+/** Ask for the state of one run or all runs. */
+export const statusRequestSchema = z.strictObject({
+  type: z.literal('status'),
+  version: z.literal(PROTOCOL_VERSION),
+  runId: id.optional(),
+})
+
+export const requestSchema = z.discriminatedUnion('type', [
+  helloSchema,
+  heartbeatSchema,
+  submitSchema,
+  leaveSchema,
+  statusRequestSchema,
+])
+export type Hello = z.infer<typeof helloSchema>
+export type Heartbeat = z.infer<typeof heartbeatSchema>
+export type Submit = z.infer<typeof submitSchema>
+export type Leave = z.infer<typeof leaveSchema>
+export type StatusRequest = z.infer<typeof statusRequestSchema>
+export type Request = z.infer<typeof requestSchema>
+export type UpdateStats = z.infer<typeof updateStatsSchema>
+
+/** What a tab trains this round. */
+export const assignmentSchema = z.strictObject({
+  type: z.literal('assignment'),
+  version: z.literal(PROTOCOL_VERSION),
+  runId: id,
+  round,
+  /** parameterHash of the global model to start from. */
+  baseHash: hash,
+  /** Model preset name (tiny/small/base). */
+  preset: z.string().min(1).max(32),
+  /** Data shard index for this (run, round, peer) and the shard count. */
+  shard: z.number().int().nonnegative(),
+  shards: z.number().int().positive(),
+  corpusId: z.string().min(1).max(MAX_ID_LENGTH),
+  /** Inner steps H. */
+  steps: z.number().int().positive(),
+  /** Seed for batch sampling and compression projections. */
+  seed: z.number().int().nonnegative(),
+  compression: compressionSettingsSchema,
+  /** Unix ms after which a submission for this round gets no credit. */
+  deadline: z.number().int().nonnegative(),
+})
+export type Assignment = z.infer<typeof assignmentSchema>
+
+export const rejectReasonSchema = z.enum([
+  'unknown-run',
+  'run-not-running',
+  'not-a-member',
+  'wrong-round',
+  'wrong-base',
+  'late',
+  'duplicate',
+  'too-large',
+  'size-mismatch',
+  'hash-mismatch',
+  'undecodable',
+  'non-finite',
+  'norm-too-large',
+  'bad-request',
+  'internal',
+])
+export type RejectReason = z.infer<typeof rejectReasonSchema>
+
+export const runStatusSchema = z.strictObject({
+  runId: id,
+  status: z.enum(['created', 'running', 'paused', 'stopped', 'finished']),
+  round: round,
+  rounds: z.number().int().positive(),
+  baseHash: hash,
+  activePeers: z.number().int().nonnegative(),
+  /** Round deadline (unix ms) of the open round, null when none is open. */
+  deadline: z.number().int().nonnegative().nullable(),
+})
+export type RunStatus = z.infer<typeof runStatusSchema>
+
+export const welcomeSchema = z.strictObject({
+  type: z.literal('welcome'),
+  version: z.literal(PROTOCOL_VERSION),
+  runId: id,
+  /** How often to heartbeat, and how many misses expire the tab. */
+  heartbeatMs: z.number().int().positive(),
+  run: runStatusSchema,
+  /** The current assignment, or null when the run has no open round. */
+  assignment: assignmentSchema.nullable(),
+})
+
+export const heartbeatAckSchema = z.strictObject({
+  type: z.literal('heartbeat-ack'),
+  version: z.literal(PROTOCOL_VERSION),
+  run: runStatusSchema,
+  assignment: assignmentSchema.nullable(),
+})
+
+export const ackSchema = z.strictObject({
+  type: z.literal('ack'),
+  version: z.literal(PROTOCOL_VERSION),
+  runId: id,
+  round,
+  peerId: id,
+  updateHash: hash,
+})
+
+export const rejectSchema = z.strictObject({
+  type: z.literal('reject'),
+  version: z.literal(PROTOCOL_VERSION),
+  reason: rejectReasonSchema,
+  message: z.string().max(1024),
+})
+
+export const statusResponseSchema = z.strictObject({
+  type: z.literal('status'),
+  version: z.literal(PROTOCOL_VERSION),
+  runs: z.array(runStatusSchema).max(1024),
+})
+
+export const responseSchema = z.discriminatedUnion('type', [
+  welcomeSchema,
+  heartbeatAckSchema,
+  ackSchema,
+  rejectSchema,
+  statusResponseSchema,
+])
+export type Welcome = z.infer<typeof welcomeSchema>
+export type HeartbeatAck = z.infer<typeof heartbeatAckSchema>
+export type Ack = z.infer<typeof ackSchema>
+export type Reject = z.infer<typeof rejectSchema>
+export type StatusResponse = z.infer<typeof statusResponseSchema>
+export type Response = z.infer<typeof responseSchema>
+
+/** Request on CHECKPOINT_PROTOCOL; the reply is this JSON header then one binary checkpoint frame. */
+export const checkpointRequestSchema = z.strictObject({
+  type: z.literal('checkpoint'),
+  version: z.literal(PROTOCOL_VERSION),
+  runId: id,
+})
+export const checkpointHeaderSchema = z.strictObject({
+  type: z.literal('checkpoint-header'),
+  version: z.literal(PROTOCOL_VERSION),
+  runId: id,
+  round,
+  baseHash: hash,
+  bytes: z.number().int().positive(),
+})
+export type CheckpointRequest = z.infer<typeof checkpointRequestSchema>
+export type CheckpointHeader = z.infer<typeof checkpointHeaderSchema>
