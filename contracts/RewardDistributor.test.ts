@@ -1,0 +1,254 @@
+import { type Address, type Hex, keccak256, parseEther, toHex, zeroAddress } from 'viem'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRng, type Rng } from '../core/random.ts'
+import { buildEpochTree } from '../core/receipts/buildEpochTree.ts'
+import { epochLeaf } from '../core/receipts/epochLeaf.ts'
+import { runKey } from '../core/receipts/runKey.ts'
+import type { EpochClaim, Reward } from '../core/receipts/types.ts'
+import { rewardDistributorAbi, testTokenAbi } from './abi.ts'
+import { deployDistributor, deployTestToken } from './deploy.ts'
+import { mined, revertName, startTestChain, type TestChain } from './testChain.ts'
+
+let chain: TestChain
+let distributor: Address
+let token: Address
+
+beforeAll(async () => {
+  chain = await startTestChain()
+  const [owner] = chain.accounts
+  const walletClient = chain.wallet(owner!)
+  ;({ address: distributor } = await deployDistributor({ walletClient, publicClient: chain.publicClient }))
+  ;({ address: token } = await deployTestToken({
+    walletClient,
+    publicClient: chain.publicClient,
+    holder: owner!.address,
+    supply: 10n ** 30n,
+  }))
+})
+afterAll(async () => {
+  await chain?.stop()
+})
+
+/** OZ MerkleProof.processProof: hash sorted pairs up the tree. */
+function processProof(leaf: Hex, proof: readonly Hex[]): Hex {
+  return proof.reduce<Hex>((node, sibling) => {
+    const [a, b] = node.toLowerCase() < sibling.toLowerCase() ? [node, sibling] : [sibling, node]
+    return keccak256(`${a}${b.slice(2)}`)
+  }, leaf)
+}
+
+function randomAddress(rng: Rng): Address {
+  const bytes = new Uint8Array(20)
+  for (let i = 0; i < 20; i++) bytes[i] = rng.nextUint32() & 0xff
+  return toHex(bytes) as Address
+}
+
+/** Organizer = accounts[0], coordinator = accounts[1]; `asset` zeroAddress = native coin. */
+async function openRun({ name, asset, fund }: { name: string; asset: Address; fund: bigint }) {
+  const [organizer] = chain.accounts
+  const w = chain.wallet(organizer!)
+  const runId = runKey(name)
+  const write = { address: distributor, abi: rewardDistributorAbi } as const
+  await mined(
+    chain.publicClient,
+    w.writeContract({ ...write, functionName: 'createRun', args: [runId, chain.accounts[1]!.address, asset] }),
+  )
+  if (asset === zeroAddress)
+    await mined(
+      chain.publicClient,
+      w.writeContract({ ...write, functionName: 'fundNative', args: [runId], value: fund }),
+    )
+  else {
+    await mined(
+      chain.publicClient,
+      w.writeContract({ address: asset, abi: testTokenAbi, functionName: 'approve', args: [distributor, fund] }),
+    )
+    await mined(chain.publicClient, w.writeContract({ ...write, functionName: 'fundToken', args: [runId, fund] }))
+  }
+  return runId
+}
+
+function postRoot(runId: Hex, epoch: bigint, root: Hex, total: bigint, from = chain.accounts[1]!) {
+  return chain.wallet(from).writeContract({
+    address: distributor,
+    abi: rewardDistributorAbi,
+    functionName: 'postEpochRoot',
+    args: [runId, epoch, root, total],
+  })
+}
+
+/** Simulates first so a revert surfaces with its custom error name, then sends. */
+async function claim(
+  c: Pick<EpochClaim, 'account' | 'runId' | 'epoch' | 'amount' | 'proof'>,
+  from = chain.accounts[2]!,
+) {
+  const { request } = await chain.publicClient.simulateContract({
+    account: from,
+    address: distributor,
+    abi: rewardDistributorAbi,
+    functionName: 'claim',
+    args: [c.runId, c.epoch, c.account, c.amount, c.proof],
+  })
+  await mined(chain.publicClient, chain.wallet(from).writeContract(request))
+}
+
+async function balanceOf(asset: Address, account: Address): Promise<bigint> {
+  if (asset === zeroAddress) return chain.publicClient.getBalance({ address: account })
+  return chain.publicClient.readContract({
+    address: asset,
+    abi: testTokenAbi,
+    functionName: 'balanceOf',
+    args: [account],
+  })
+}
+
+async function runState(runId: Hex) {
+  const [, , , funded, committed, claimed] = await chain.publicClient.readContract({
+    address: distributor,
+    abi: rewardDistributorAbi,
+    functionName: 'runOf',
+    args: [runId],
+  })
+  return { funded, committed, claimed }
+}
+
+describe('RewardDistributor', () => {
+  it('computes the same leaf as core/receipts/epochLeaf (TS ↔ Solidity, random values)', async () => {
+    const rng = createRng(7)
+    for (let i = 0; i < 20; i++) {
+      const account = randomAddress(rng)
+      const runId = keccak256(toHex(`run-${i}`))
+      const epoch = BigInt(rng.nextUint32()) * BigInt(rng.nextUint32())
+      const amount = (BigInt(rng.nextUint32()) << 128n) + BigInt(rng.nextUint32())
+      const onChain = await chain.publicClient.readContract({
+        address: distributor,
+        abi: rewardDistributorAbi,
+        functionName: 'leafOf',
+        args: [account, runId, epoch, amount],
+      })
+      expect(onChain).toBe(epochLeaf({ account, runId, epoch, amount }))
+    }
+  })
+
+  for (const asset of ['native', 'erc20'] as const) {
+    it(`pays a claim once and refuses replays, foreign proofs, larger amounts and inner nodes (${asset})`, async () => {
+      const assetAddress = asset === 'native' ? zeroAddress : token
+      const runId = await openRun({ name: `single-${asset}`, asset: assetAddress, fund: parseEther('10') })
+      const rng = createRng(asset === 'native' ? 1 : 2)
+      const rewards: Reward[] = Array.from({ length: 5 }, (_, i) => ({
+        account: randomAddress(rng),
+        amount: parseEther('1') + BigInt(i),
+      }))
+      const { root, total, claims } = buildEpochTree({ runId, epoch: 0n, rewards })
+      await mined(chain.publicClient, postRoot(runId, 0n, root, total))
+      const [first, second] = claims as [EpochClaim, EpochClaim]
+
+      const before = await balanceOf(assetAddress, first.account)
+      await claim(first)
+      expect((await balanceOf(assetAddress, first.account)) - before).toBe(first.amount)
+      expect(
+        await chain.publicClient.readContract({
+          address: distributor,
+          abi: rewardDistributorAbi,
+          functionName: 'isClaimed',
+          args: [runId, 0n, first.account],
+        }),
+      ).toBe(true)
+
+      expect(await revertName(claim(first))).toBe('AlreadyClaimed')
+      expect(await revertName(claim({ ...second, proof: first.proof }))).toBe('InvalidProof')
+      expect(await revertName(claim({ ...first, account: second.account }))).toBe('InvalidProof')
+      expect(await revertName(claim({ ...second, amount: second.amount + 1n }))).toBe('InvalidProof')
+
+      // An inner node is a valid "leaf" for a contract that takes raw leaves (shortened proof reaches the root)...
+      const leaf = epochLeaf(second)
+      const inner = processProof(leaf, second.proof.slice(0, 1))
+      expect(processProof(inner, second.proof.slice(1))).toBe(root)
+      // ...but the distributor hashes the leaf from typed fields, so no field choice turns it into that node.
+      expect(
+        await revertName(
+          claim({
+            account: `0x${inner.slice(-40)}`,
+            runId,
+            epoch: 0n,
+            amount: BigInt(inner),
+            proof: second.proof.slice(1),
+          }),
+        ),
+      ).toBe('InvalidProof')
+
+      expect(await revertName(claim({ ...second, epoch: 1n }))).toBe('EpochNotPosted')
+      expect(await revertName(postRoot(runId, 0n, root, total))).toBe('EpochAlreadyPosted')
+      expect(await revertName(postRoot(runId, 1n, root, total, chain.accounts[3]!))).toBe('NotCoordinator')
+      expect(await revertName(postRoot(runId, 1n, root, parseEther('100')))).toBe('EpochExceedsPool')
+
+      const state = await runState(runId)
+      expect(state).toEqual({ funded: parseEther('10'), committed: total, claimed: first.amount })
+    })
+  }
+
+  it('stops claims while paused', async () => {
+    const runId = await openRun({ name: 'paused', asset: zeroAddress, fund: 1000n })
+    const { root, total, claims } = buildEpochTree({
+      runId,
+      epoch: 0n,
+      rewards: [{ account: chain.accounts[4]!.address, amount: 10n }],
+    })
+    await mined(chain.publicClient, postRoot(runId, 0n, root, total))
+    const owner = chain.wallet(chain.accounts[0]!)
+    const write = { address: distributor, abi: rewardDistributorAbi } as const
+    await mined(chain.publicClient, owner.writeContract({ ...write, functionName: 'pause' }))
+    expect(await revertName(claim(claims[0]!))).toBe('EnforcedPause')
+    await mined(chain.publicClient, owner.writeContract({ ...write, functionName: 'unpause' }))
+    await claim(claims[0]!)
+  })
+
+  it('keeps sum(claimed) <= funded over hundreds of seeded random claims, honest and over-declared trees', async () => {
+    const rng = createRng(20250101)
+    let claimsSent = 0
+    for (const asset of [zeroAddress, token]) {
+      const funded = 1_000_000n + BigInt(rng.nextUint32() % 1_000_000)
+      const runId = await openRun({ name: `random-${asset}`, asset, fund: funded })
+      const balanceBefore = await balanceOf(asset, distributor)
+      let paid = 0n
+      for (let epoch = 0n; epoch < 12n; epoch++) {
+        const { committed } = await runState(runId)
+        const free = funded - committed
+        const n = 10 + (rng.nextUint32() % 20)
+        const rewards: Reward[] = Array.from({ length: n }, () => ({
+          account: randomAddress(rng),
+          amount: 1n + (BigInt(rng.nextUint32()) % (free / BigInt(n) + 1n)),
+        }))
+        const tree = buildEpochTree({ runId, epoch, rewards })
+        // Odd epochs: a faulty coordinator declares less than its leaves add up to.
+        const declared = epoch % 2n === 1n ? tree.total / 2n + 1n : tree.total
+        const posted = await revertName(mined(chain.publicClient, postRoot(runId, epoch, tree.root, declared)))
+        if (posted === 'EpochExceedsPool') {
+          expect(declared).toBeGreaterThan(free)
+          continue
+        }
+        expect(posted).toBeUndefined()
+        let epochPaid = 0n
+        for (const c of tree.claims) {
+          const tamper = rng.nextUint32() % 5 === 0
+          const attempt = tamper ? { ...c, amount: c.amount + 1n } : c
+          const outcome = await revertName(claim(attempt))
+          claimsSent++
+          if (tamper) expect(outcome).toBe('InvalidProof')
+          else if (epochPaid + c.amount > declared) expect(outcome).toBe('EpochTotalExceeded')
+          else {
+            expect(outcome).toBeUndefined()
+            epochPaid += c.amount
+          }
+        }
+        paid += epochPaid
+        const state = await runState(runId)
+        expect(state.claimed).toBe(paid)
+        expect(state.claimed).toBeLessThanOrEqual(state.committed)
+        expect(state.committed).toBeLessThanOrEqual(state.funded)
+      }
+      expect(balanceBefore - (await balanceOf(asset, distributor))).toBe(paid)
+    }
+    expect(claimsSent).toBeGreaterThan(300)
+  })
+})
