@@ -1,3 +1,6 @@
+import { delayedOuterStep } from '../diloco/delayedOuterStep.ts'
+import { outerStep } from '../diloco/outerStep.ts'
+
 export type OuterState = {
   /** Current global parameters (flat, ParameterLayout order). */
   params: Float32Array
@@ -18,32 +21,26 @@ export type ApplyOuterStepParameters = {
 }
 
 /**
- * The outer step of DiLoCo (Nesterov momentum on the averaged pseudo-gradient),
- * optionally with DiLoCoX's one-step delay: round r's aggregate is applied at
- * the close of round r+1, so tabs can start round r+1 from the current global
- * while round r's sync is still in flight, and never sit idle.
- *
- * Adapter: core/diloco's `outerStep` had not landed when this was written; the
- * update is the same: m = mu*m + g; theta -= lr * (g + mu*m).
+ * The coordinator's outer step: DiLoCo's Nesterov step (core/diloco/outerStep),
+ * with DiLoCoX's one-step delay (core/diloco/delayedOuterStep) when enabled.
  * Returns fresh arrays; the input state is not modified.
  */
 export function applyOuterStep({
   state,
   aggregate,
   learningRate,
-  momentum: mu,
+  momentum,
   oneStepDelay,
 }: ApplyOuterStepParameters): OuterState {
-  const gradient = oneStepDelay ? state.pending : aggregate
-  const pending = oneStepDelay ? aggregate.slice() : null
-  if (!gradient) return { params: state.params.slice(), momentum: state.momentum.slice(), pending }
-  const params = state.params.slice()
-  const momentum = state.momentum.slice()
-  for (let i = 0; i < params.length; i++) {
-    const g = gradient[i]!
-    const m = mu * momentum[i]! + g
-    momentum[i] = m
-    params[i] = params[i]! - learningRate * (g + mu * m)
+  const parameters = { learningRate, momentum, nesterov: true }
+  if (oneStepDelay) {
+    const next = delayedOuterStep(
+      { parameters: state.params, momentum: state.momentum, pending: state.pending },
+      aggregate.slice(),
+      parameters,
+    )
+    return { params: next.parameters, momentum: next.momentum, pending: next.pending }
   }
-  return { params, momentum, pending }
+  const next = outerStep({ parameters: state.params, momentum: state.momentum }, aggregate, parameters)
+  return { params: next.parameters, momentum: next.momentum, pending: null }
 }

@@ -14,7 +14,7 @@ export const CHECKPOINT_PROTOCOL = '/cumulus/checkpoint/1.0.0'
 export const globalTopic = (runId: string): string => `cumulus/${runId}/global`
 
 /** Version of the JSON message shapes below; bumped with the protocol id. */
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 1 as const
 
 /** Largest JSON control frame (hello, heartbeat, assignment, submission metadata, ack). */
 export const MAX_CONTROL_BYTES = 16 * 1024

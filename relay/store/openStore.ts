@@ -1,0 +1,257 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { logger } from '../../core/log.ts'
+import { StoreError } from './errors.ts'
+
+const log = logger('relay:store')
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY,
+  config TEXT NOT NULL,
+  status TEXT NOT NULL,
+  round INTEGER NOT NULL,
+  base_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_median_norm REAL,
+  checkpoint_path TEXT NOT NULL,
+  checkpoint_hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rounds (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  round INTEGER NOT NULL,
+  base_hash TEXT NOT NULL,
+  next_hash TEXT NOT NULL,
+  opened_at INTEGER NOT NULL,
+  closed_at INTEGER NOT NULL,
+  close_reason TEXT NOT NULL,
+  accepted INTEGER NOT NULL,
+  rejected INTEGER NOT NULL,
+  tokens INTEGER NOT NULL,
+  mean_loss REAL,
+  update_bytes INTEGER NOT NULL,
+  global_bytes INTEGER NOT NULL,
+  median_norm REAL,
+  checkpoint_path TEXT NOT NULL,
+  checkpoint_hash TEXT NOT NULL,
+  PRIMARY KEY (run_id, round)
+);
+CREATE TABLE IF NOT EXISTS contributions (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  round INTEGER NOT NULL,
+  peer_id TEXT NOT NULL,
+  update_hash TEXT NOT NULL,
+  update_bytes INTEGER NOT NULL,
+  norm REAL NOT NULL,
+  loss REAL NOT NULL,
+  tokens INTEGER NOT NULL,
+  steps INTEGER NOT NULL,
+  duration_ms REAL NOT NULL,
+  file TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  committed INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (run_id, round, peer_id)
+);
+CREATE TABLE IF NOT EXISTS peers (
+  peer_id TEXT PRIMARY KEY,
+  backend TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  run_id TEXT,
+  round INTEGER,
+  peer_id TEXT,
+  kind TEXT NOT NULL,
+  detail TEXT
+);
+CREATE INDEX IF NOT EXISTS events_run ON events (run_id, kind);
+`
+
+export type RunRow = {
+  id: string
+  config: string
+  status: string
+  round: number
+  base_hash: string
+  created_at: number
+  last_median_norm: number | null
+  checkpoint_path: string
+  checkpoint_hash: string
+}
+export type RoundRow = {
+  run_id: string
+  round: number
+  base_hash: string
+  next_hash: string
+  opened_at: number
+  closed_at: number
+  close_reason: string
+  accepted: number
+  rejected: number
+  tokens: number
+  mean_loss: number | null
+  update_bytes: number
+  global_bytes: number
+  median_norm: number | null
+  checkpoint_path: string
+  checkpoint_hash: string
+}
+export type ContributionRow = {
+  run_id: string
+  round: number
+  peer_id: string
+  update_hash: string
+  update_bytes: number
+  norm: number
+  loss: number
+  tokens: number
+  steps: number
+  duration_ms: number
+  file: string
+  received_at: number
+  committed: number
+}
+export type CommitRoundInput = {
+  round: Omit<RoundRow, 'accepted'>
+  /** Peers whose contributions went into the aggregate. */
+  acceptedPeers: readonly string[]
+  run: { status: string; round: number; baseHash: string; lastMedianNorm: number | null }
+}
+
+/**
+ * The relay's ledger: one SQLite file in WAL mode with synchronous=FULL, so a
+ * transaction that returned is on disk. Everything that must not be counted
+ * twice has a unique key; a round's commit is one transaction.
+ */
+export class Store {
+  readonly db: Database.Database
+  readonly dataDir: string
+
+  constructor({ dataDir }: { dataDir: string }) {
+    mkdirSync(dataDir, { recursive: true })
+    this.dataDir = dataDir
+    this.db = new Database(join(dataDir, 'ledger.sqlite'))
+    this.db.pragma('journal_mode = WAL')
+    this.db.pragma('synchronous = FULL')
+    this.db.pragma('foreign_keys = ON')
+    this.db.exec(SCHEMA)
+    log('opened ledger in %s', dataDir)
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close()
+  }
+
+  checkpointPath(runId: string, round: number): string {
+    return join(this.dataDir, 'checkpoints', runId, `${String(round).padStart(6, '0')}.ckpt`)
+  }
+
+  updatePath(runId: string, round: number, peerId: string): string {
+    return join(this.dataDir, 'updates', runId, String(round), `${encodeURIComponent(peerId)}.bin`)
+  }
+
+  insertRun(row: RunRow): void {
+    try {
+      this.db
+        .prepare(
+          `INSERT INTO runs (id, config, status, round, base_hash, created_at, last_median_norm, checkpoint_path, checkpoint_hash)
+           VALUES (@id, @config, @status, @round, @base_hash, @created_at, @last_median_norm, @checkpoint_path, @checkpoint_hash)`,
+        )
+        .run(row)
+    } catch (cause) {
+      throw new StoreError(`Cannot create run ${row.id}.`, { cause })
+    }
+  }
+
+  setRunStatus(id: string, status: string): void {
+    this.db.prepare('UPDATE runs SET status = ? WHERE id = ?').run(status, id)
+  }
+
+  listRuns(): RunRow[] {
+    return this.db.prepare('SELECT * FROM runs ORDER BY created_at').all() as RunRow[]
+  }
+
+  getRun(id: string): RunRow | undefined {
+    return this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined
+  }
+
+  upsertPeer({ peerId, backend, now }: { peerId: string; backend: string; now: number }): void {
+    this.db
+      .prepare(
+        `INSERT INTO peers (peer_id, backend, first_seen, last_seen) VALUES (?, ?, ?, ?)
+         ON CONFLICT (peer_id) DO UPDATE SET backend = excluded.backend, last_seen = excluded.last_seen`,
+      )
+      .run(peerId, backend, now, now)
+  }
+
+  /**
+   * Records an accepted contribution durably (call only after its update file
+   * is durable). Returns false when (run, round, peer) is already recorded: the
+   * unique key is what guarantees nothing is counted twice, even across restarts.
+   */
+  insertContribution(row: Omit<ContributionRow, 'committed'>): boolean {
+    const result = this.db
+      .prepare(
+        `INSERT OR IGNORE INTO contributions (run_id, round, peer_id, update_hash, update_bytes, norm, loss, tokens, steps, duration_ms, file, received_at)
+         VALUES (@run_id, @round, @peer_id, @update_hash, @update_bytes, @norm, @loss, @tokens, @steps, @duration_ms, @file, @received_at)`,
+      )
+      .run(row)
+    return result.changes === 1
+  }
+
+  contributions(runId: string, round?: number): ContributionRow[] {
+    return (
+      round === undefined
+        ? this.db.prepare('SELECT * FROM contributions WHERE run_id = ? ORDER BY round, peer_id').all(runId)
+        : this.db.prepare('SELECT * FROM contributions WHERE run_id = ? AND round = ? ORDER BY peer_id').all(runId, round)
+    ) as ContributionRow[]
+  }
+
+  rounds(runId: string): RoundRow[] {
+    return this.db.prepare('SELECT * FROM rounds WHERE run_id = ? ORDER BY round').all(runId) as RoundRow[]
+  }
+
+  /**
+   * Commits a round in ONE transaction: the round row, its accepted
+   * contributions marked committed, and the run moved to the next round with
+   * the new checkpoint. Call only after the checkpoint file is durable.
+   */
+  commitRound({ round, acceptedPeers, run }: CommitRoundInput): void {
+    const insertRound = this.db.prepare(
+      `INSERT INTO rounds (run_id, round, base_hash, next_hash, opened_at, closed_at, close_reason, accepted, rejected, tokens, mean_loss, update_bytes, global_bytes, median_norm, checkpoint_path, checkpoint_hash)
+       VALUES (@run_id, @round, @base_hash, @next_hash, @opened_at, @closed_at, @close_reason, @accepted, @rejected, @tokens, @mean_loss, @update_bytes, @global_bytes, @median_norm, @checkpoint_path, @checkpoint_hash)`,
+    )
+    const mark = this.db.prepare('UPDATE contributions SET committed = 1 WHERE run_id = ? AND round = ? AND peer_id = ?')
+    const moveRun = this.db.prepare(
+      'UPDATE runs SET status = ?, round = ?, base_hash = ?, last_median_norm = ?, checkpoint_path = ?, checkpoint_hash = ? WHERE id = ?',
+    )
+    this.db.transaction(() => {
+      insertRound.run({ ...round, accepted: acceptedPeers.length })
+      for (const peer of acceptedPeers) {
+        if (mark.run(round.run_id, round.round, peer).changes !== 1)
+          throw new StoreError(`Contribution of ${peer} to round ${round.round} is not recorded.`)
+      }
+      moveRun.run(run.status, run.round, run.baseHash, run.lastMedianNorm, round.checkpoint_path, round.checkpoint_hash, round.run_id)
+    })()
+  }
+
+  recordEvent(event: { at: number; runId?: string; round?: number; peerId?: string; kind: string; detail?: string }): void {
+    this.db
+      .prepare('INSERT INTO events (at, run_id, round, peer_id, kind, detail) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(event.at, event.runId ?? null, event.round ?? null, event.peerId ?? null, event.kind, event.detail ?? null)
+  }
+
+  countEvents(runId: string, kind: string): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM events WHERE run_id = ? AND kind = ?').get(runId, kind) as { n: number }).n
+  }
+
+  eventsByDetail(runId: string, kind: string): { detail: string; n: number }[] {
+    return this.db
+      .prepare('SELECT detail, COUNT(*) AS n FROM events WHERE run_id = ? AND kind = ? GROUP BY detail')
+      .all(runId, kind) as { detail: string; n: number }[]
+  }
+}
