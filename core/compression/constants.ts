@@ -1,0 +1,49 @@
+import type { CompressionSettings } from './types.ts'
+
+/**
+ * Values per quantisation block. 64 keeps the bf16 scale overhead at 0.25 bit/value while a block
+ * still fits one low-rank factor column of a 64-wide model (brief: blocks of 64–256).
+ */
+export const DEFAULT_BLOCK_SIZE = 64
+
+/** Largest rank the wire accepts (u16 field, but more than this is never cheaper than dense). */
+export const MAX_RANK = 1024
+
+/** Rank used by the fixed `lowrank` mode. PowerSGD (arXiv 1905.13727) reaches full accuracy at rank 2–4. */
+export const DEFAULT_LOWRANK_RANK = 4
+
+/** Where `adaptive` starts before it has measurements: rank 4 with int4 factors, ~0.4 bit/param on `tiny`. */
+export const ADAPTIVE_START: CompressionSettings = { rank: 4, bits: 4 }
+
+/** Ranks and bit widths the adaptive policy may pick from (ordered by frame size for the layout at hand). */
+export const ADAPTIVE_RANKS: readonly number[] = [1, 2, 4, 8, 16, 32]
+export const ADAPTIVE_BITS: readonly (8 | 4)[] = [4, 8]
+
+/** Defaults for `choosePolicy` targets; every one is overridable. */
+export const DEFAULT_POLICY_TARGETS = {
+  /**
+   * Ceiling on bits per parameter per round. 0.5 bit/param/round over H=20 steps is ~2000x less than fp32
+   * ring all-reduce every step (1.5·32 bits/param/step); the project goal is >=1000x.
+   */
+  maxBitsPerParam: 0.5,
+  /**
+   * Share of one round's compute (H · innerStepSeconds) the upload may take. With the one-step-delay overlap
+   * (DiLoCoX §3.2) the upload hides behind the next round's inner steps, so anything below 1 is free; 0.5 leaves slack.
+   */
+  commFraction: 0.5,
+  /**
+   * Relative compression error (||sent − (delta+residual)|| / ||delta+residual||) above which the policy
+   * buys more rank/bits: near 1 almost nothing gets through and the residual keeps growing.
+   */
+  maxRelativeError: 0.9,
+  /** Below this the policy tries a cheaper setting: the update is being sent almost losslessly. */
+  minRelativeError: 0.5,
+  /** Measurements averaged (latest first) so one noisy round does not flip the setting. */
+  window: 3,
+  /** Bounds for the suggested number of inner steps H. */
+  minInnerSteps: 5,
+  maxInnerSteps: 500,
+} as const
+
+/** H assumed when the caller does not say (DiLoCoX experiments and the project's target both use H=20 locally). */
+export const DEFAULT_INNER_STEPS = 20

@@ -1,0 +1,6 @@
+import { keccak256 } from 'viem'
+
+/** keccak256 of a frame's bytes: what receipts and the ledger name an update by. */
+export function updateHash(bytes: Uint8Array): `0x${string}` {
+  return keccak256(bytes)
+}
