@@ -1,0 +1,120 @@
+/**
+ * The trainer worker's API as the page sees it through comlink. Everything here
+ * is structured-clone data; big buffers are transferred, never copied.
+ */
+import type { CompressionSettings } from '../core/compression/types.ts'
+import type { TrainConfig } from '../core/config/train.ts'
+import type { ModelConfig } from '../core/model/config.ts'
+
+export type BackendName = 'webgpu' | 'wasm' | 'cpu'
+
+export type BackendCandidate = {
+  name: BackendName
+  /** tfjs could initialise it here. */
+  available: boolean
+  /** A software WebGPU adapter (SwiftShader): correct but slower than wasm. */
+  software: boolean
+  /** Measured inner steps per second of the tiny preset, null when not measured. */
+  stepsPerSecond: number | null
+  /** Adapter description, or why it is unavailable. */
+  detail: string
+}
+
+export type InitParameters = {
+  /** Use this backend if it works (a software adapter still needs `allowSoftwareWebgpu`). */
+  preferredBackend?: BackendName | undefined
+  /** Let a software WebGPU adapter be chosen (tests force it; volunteers never need it). */
+  allowSoftwareWebgpu?: boolean | undefined
+  /** Skip the micro-benchmark and take the first working backend in BACKEND_ORDER. */
+  skipBenchmark?: boolean | undefined
+}
+
+export type InitReturnType = {
+  backend: BackendName
+  /** One sentence for the page: why this backend. */
+  reason: string
+  candidates: BackendCandidate[]
+}
+
+export type LoadCheckpointParameters = {
+  config: ModelConfig
+  /** Flat, in ParameterLayout order. Transferred: the caller's copy is detached. */
+  parameters: Float32Array
+  round: number
+  /** When given, checked against parameterHash(parameters). */
+  hash?: `0x${string}` | undefined
+}
+
+export type LoadCheckpointReturnType = { round: number; hash: `0x${string}`; size: number }
+
+export type TrainRoundParameters = {
+  round: number
+  /** This peer's shard of the corpus, UTF-8 bytes (= tokens). Transferred. */
+  tokens: Uint8Array
+  /** Inner steps H. */
+  steps: number
+  /** Seeds batch sampling and compression projections. */
+  seed: number
+  /** Global inner step this round starts at (drives LR warmup); defaults to round × steps. */
+  startStep?: number | undefined
+  /** Overrides of DEFAULT_TRAIN_CONFIG (batch size, learning rate, ...). */
+  train?: Partial<TrainConfig> | undefined
+  /** How to compress the pseudo-gradient; dense fp32 when omitted. */
+  compression?: CompressionSettings | undefined
+  /** Also return the uncompressed pseudo-gradient (tests, benches; costs one more transfer). */
+  returnPseudoGradient?: boolean | undefined
+}
+
+export type TrainProgress = {
+  round: number
+  /** 1-based: the step just finished. */
+  step: number
+  steps: number
+  loss: number
+  /** Tokens consumed so far this round. */
+  tokens: number
+  /** Wall-clock seconds since the round started (including pauses and duty-cycle sleep). */
+  seconds: number
+}
+
+export type TrainRoundStats = {
+  backend: BackendName
+  losses: number[]
+  tokens: number
+  /** Wall-clock seconds of the round (inner loop + compression). */
+  seconds: number
+  /** Inner steps per second of compute (pauses and duty-cycle sleep excluded). */
+  stepsPerSecond: number
+  /** ||sent − (delta + residual)|| / ||delta + residual|| of the compressor. */
+  relativeError: number
+  /** Size of the compressed pseudo-gradient. */
+  bytes: number
+}
+
+export type TrainRoundReturnType = {
+  /** The compressed pseudo-gradient (global − local, plus error feedback), ready for the wire. */
+  bytes: Uint8Array
+  stats: TrainRoundStats
+  pseudoGradient?: Float32Array | undefined
+}
+
+export type MemoryInfo = { backend: BackendName | null; numTensors: number; numBytes: number }
+
+export type TrainerState = 'idle' | 'training' | 'paused'
+
+export type TrainerApi = {
+  init(parameters?: InitParameters): Promise<InitReturnType>
+  loadCheckpoint(parameters: LoadCheckpointParameters): Promise<LoadCheckpointReturnType>
+  trainRound(
+    parameters: TrainRoundParameters,
+    onProgress?: (progress: TrainProgress) => void,
+  ): Promise<TrainRoundReturnType>
+  pause(): void
+  resume(): void
+  /** Abort the round in progress: trainRound rejects with TrainingStoppedError. */
+  stop(): void
+  /** Fraction of wall-clock time spent computing: 0.5 sleeps as long as each step computed. */
+  setDutyCycle(fraction: number): void
+  state(): TrainerState
+  memory(): MemoryInfo
+}

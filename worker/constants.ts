@@ -1,0 +1,23 @@
+/**
+ * Defaults of the browser worker, as plain data.
+ */
+
+/** Backends in order of preference when nothing is measured: a real GPU, then wasm SIMD, then plain JS. */
+export const BACKEND_ORDER = ['webgpu', 'wasm', 'cpu'] as const
+
+/**
+ * Inner steps the backend micro-benchmark runs per candidate. The first steps
+ * compile shaders / warm caches and are not timed; three timed steps of the tiny
+ * preset take well under a second on wasm and a few seconds on SwiftShader.
+ */
+export const BENCHMARK_WARMUP_STEPS = 1
+export const BENCHMARK_TIMED_STEPS = 3
+
+/** Batch of the micro-benchmark: small, so that picking a backend costs the volunteer little. */
+export const BENCHMARK_BATCH_SIZE = 4
+
+/** Full speed unless the volunteer asks for less. */
+export const DEFAULT_DUTY_CYCLE = 1
+
+/** Below this the tab would mostly sleep; 5 % keeps a round finishing in finite time. */
+export const MIN_DUTY_CYCLE = 0.05

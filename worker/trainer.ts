@@ -1,0 +1,317 @@
+/**
+ * The trainer's lifecycle inside the worker: one backend, one loaded checkpoint,
+ * at most one round at a time, and the controls the page needs (pause, resume,
+ * stop, duty cycle). The AbortController lives here because an AbortSignal
+ * cannot cross postMessage.
+ */
+import * as tf from '@tensorflow/tfjs'
+import { compressUpdate } from '../core/compression/compressUpdate.ts'
+import { type CompressorState, createCompressorState } from '../core/compression/types.ts'
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../core/config/train.ts'
+import { type AdamwState, createAdamwState, disposeAdamwState } from '../core/diloco/adamw.ts'
+import { innerLoop } from '../core/diloco/innerLoop.ts'
+import { pseudoGradient } from '../core/diloco/pseudoGradient.ts'
+import { logger } from '../core/log.ts'
+import { MODEL_PRESETS, type ModelConfig } from '../core/model/config.ts'
+import { createGpt, type Gpt } from '../core/model/gpt.ts'
+import type { ParameterLayout } from '../core/model/layout.ts'
+import { initParameters, parameterHash, parameterLayout } from '../core/model/parameters.ts'
+import { createRng } from '../core/random.ts'
+import type {
+  BackendName,
+  InitParameters,
+  InitReturnType,
+  LoadCheckpointParameters,
+  LoadCheckpointReturnType,
+  MemoryInfo,
+  TrainerState,
+  TrainProgress,
+  TrainRoundParameters,
+  TrainRoundReturnType,
+} from './api.ts'
+import {
+  BENCHMARK_BATCH_SIZE,
+  BENCHMARK_TIMED_STEPS,
+  BENCHMARK_WARMUP_STEPS,
+  DEFAULT_DUTY_CYCLE,
+  MIN_DUTY_CYCLE,
+} from './constants.ts'
+import {
+  InvalidTrainRequestError,
+  NoCheckpointError,
+  TrainerBusyError,
+  TrainerNotInitializedError,
+  TrainingStoppedError,
+} from './errors.ts'
+import { selectBackend } from './selectBackend.ts'
+
+const log = logger('worker:trainer')
+
+type Checkpoint = {
+  config: ModelConfig
+  layout: ParameterLayout
+  parameters: Float32Array
+  round: number
+  hash: `0x${string}`
+}
+
+/** Dense fp32: what is sent when the page names no compression. */
+const DENSE = { rank: 0, bits: 32 } as const
+
+export class Trainer {
+  #backend: BackendName | null = null
+  #checkpoint: Checkpoint | null = null
+  #compressor: CompressorState | null = null
+  #controller: AbortController | null = null
+  #paused: { promise: Promise<void>; resolve: () => void } | null = null
+  #dutyCycle = DEFAULT_DUTY_CYCLE
+  /** Kept across rounds (variables are costly to re-create on WebGPU); reset to the checkpoint each round. */
+  #model: Gpt | null = null
+  /** DiLoCo keeps each worker's inner AdamW moments across rounds (TrainConfig.keepOptimizerState). */
+  #optimizer: AdamwState | null = null
+
+  async init(parameters: InitParameters = {}): Promise<InitReturnType> {
+    if (this.#controller) throw new TrainerBusyError()
+    // Tensors belong to a backend: a new backend starts from a fresh model.
+    this.#disposeModel()
+    const result = await selectBackend({ ...parameters, benchmark: () => benchmarkInnerSteps() })
+    this.#backend = result.backend
+    return result
+  }
+
+  async loadCheckpoint(parameters: LoadCheckpointParameters): Promise<LoadCheckpointReturnType> {
+    const { config, parameters: flat, round, hash } = parameters
+    const layout = parameterLayout(config)
+    if (!(flat instanceof Float32Array) || flat.length !== layout.size)
+      throw new InvalidTrainRequestError(
+        `parameters must be a Float32Array of ${layout.size} floats, got ${describe(flat)}`,
+      )
+    if (!Number.isInteger(round) || round < 0)
+      throw new InvalidTrainRequestError(`round must be a non-negative integer, got ${round}`)
+    const actual = parameterHash(flat)
+    if (hash !== undefined && hash !== actual)
+      throw new InvalidTrainRequestError(`checkpoint hash ${actual} does not match the announced ${hash}`)
+    if (this.#controller) throw new TrainerBusyError()
+    // Error feedback, the model and its optimizer belong to one model shape: a new shape starts afresh.
+    if (!this.#checkpoint || !sameConfig(this.#checkpoint.config, config)) {
+      this.#compressor = createCompressorState(layout)
+      this.#disposeModel()
+    }
+    this.#checkpoint = { config, layout, parameters: flat, round, hash: actual }
+    return { round, hash: actual, size: layout.size }
+  }
+
+  async trainRound(
+    parameters: TrainRoundParameters,
+    onProgress?: (progress: TrainProgress) => void,
+  ): Promise<TrainRoundReturnType> {
+    if (!this.#backend) throw new TrainerNotInitializedError()
+    const checkpoint = this.#checkpoint
+    if (!checkpoint) throw new NoCheckpointError()
+    if (this.#controller) throw new TrainerBusyError()
+    const { round, tokens, steps, seed, compression = DENSE, returnPseudoGradient = false } = parameters
+    if (!(tokens instanceof Uint8Array))
+      throw new InvalidTrainRequestError(`tokens must be a Uint8Array, got ${describe(tokens)}`)
+    if (!Number.isInteger(steps) || steps <= 0)
+      throw new InvalidTrainRequestError(`steps must be a positive integer, got ${steps}`)
+    if (!Number.isInteger(seed)) throw new InvalidTrainRequestError(`seed must be an integer, got ${seed}`)
+    if (tokens.length < checkpoint.config.contextLength + 1)
+      throw new InvalidTrainRequestError(
+        `the shard has ${tokens.length} tokens, fewer than contextLength + 1 = ${checkpoint.config.contextLength + 1}`,
+      )
+    const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...parameters.train }
+
+    const controller = new AbortController()
+    this.#controller = controller
+    const started = performance.now()
+    let computeMs = 0
+    let stepStarted = started
+    let lastStep = 0
+    try {
+      const model = this.#prepareModel(checkpoint)
+      if (!config.keepOptimizerState && this.#optimizer) {
+        disposeAdamwState(this.#optimizer)
+        this.#optimizer = null
+      }
+      this.#optimizer ??= createAdamwState(model.variables)
+      const result = await innerLoop({
+        model,
+        tokens,
+        steps,
+        config,
+        seed,
+        startStep: parameters.startStep ?? round * steps,
+        optimizer: this.#optimizer,
+        signal: controller.signal,
+        onStep: async (step) => {
+          const now = performance.now()
+          const spent = now - stepStarted
+          computeMs += spent
+          lastStep = step.step + 1
+          onProgress?.({
+            round,
+            step: step.step + 1,
+            steps,
+            loss: step.loss,
+            tokens: step.tokens,
+            seconds: (now - started) / 1000,
+          })
+          await this.#throttle(spent, controller.signal)
+          stepStarted = performance.now()
+        },
+      })
+      const delta = pseudoGradient(checkpoint.parameters, result.parameters)
+      const compressed = compressUpdate({
+        delta,
+        layout: checkpoint.layout,
+        settings: compression,
+        state: this.#compressor ?? createCompressorState(checkpoint.layout),
+        seed,
+        round,
+      })
+      this.#compressor = compressed.state
+      const seconds = (performance.now() - started) / 1000
+      const stats = {
+        backend: this.#backend,
+        losses: result.losses,
+        tokens: result.tokens,
+        seconds,
+        stepsPerSecond: steps / Math.max(computeMs / 1000, 1e-9),
+        relativeError: compressed.stats.relativeError,
+        bytes: compressed.bytes.byteLength,
+      }
+      log(
+        'round %d: %d steps on %s, loss %o → %o, %d bytes',
+        round,
+        steps,
+        this.#backend,
+        result.losses[0],
+        result.losses.at(-1),
+        stats.bytes,
+      )
+      return { bytes: compressed.bytes, stats, ...(returnPseudoGradient ? { pseudoGradient: delta } : {}) }
+    } catch (error) {
+      if (controller.signal.aborted) throw new TrainingStoppedError({ round, step: lastStep })
+      throw error
+    } finally {
+      this.#controller = null
+    }
+  }
+
+  #prepareModel(checkpoint: Checkpoint): Gpt {
+    if (this.#model) this.#model.setParameters(checkpoint.parameters)
+    else this.#model = createGpt(checkpoint.config, { parameters: checkpoint.parameters })
+    return this.#model
+  }
+
+  #disposeModel(): void {
+    if (this.#optimizer) disposeAdamwState(this.#optimizer)
+    this.#optimizer = null
+    this.#model?.dispose()
+    this.#model = null
+  }
+
+  pause(): void {
+    if (this.#paused) return
+    let resolve!: () => void
+    const promise = new Promise<void>((r) => {
+      resolve = r
+    })
+    this.#paused = { promise, resolve }
+  }
+
+  resume(): void {
+    const paused = this.#paused
+    this.#paused = null
+    paused?.resolve()
+  }
+
+  stop(): void {
+    this.#controller?.abort()
+    this.resume()
+  }
+
+  setDutyCycle(fraction: number): void {
+    if (!Number.isFinite(fraction) || fraction <= 0 || fraction > 1)
+      throw new InvalidTrainRequestError(`duty cycle must be in (0, 1], got ${fraction}`)
+    this.#dutyCycle = Math.max(fraction, MIN_DUTY_CYCLE)
+  }
+
+  state(): TrainerState {
+    if (this.#paused) return 'paused'
+    return this.#controller ? 'training' : 'idle'
+  }
+
+  memory(): MemoryInfo {
+    const memory = tf.memory()
+    return { backend: this.#backend, numTensors: memory.numTensors, numBytes: memory.numBytes }
+  }
+
+  /** Between steps: honour pause, then sleep so that compute is `dutyCycle` of wall-clock time. */
+  async #throttle(spentMs: number, signal: AbortSignal): Promise<void> {
+    if (this.#dutyCycle < 1) await sleep((spentMs * (1 - this.#dutyCycle)) / this.#dutyCycle, signal)
+    while (this.#paused && !signal.aborted) await this.#paused.promise
+    signal.throwIfAborted()
+  }
+}
+
+/**
+ * Inner steps per second of the tiny preset on the active backend: what the
+ * backend choice is based on. Warm-up steps (shader compilation, wasm
+ * instantiation) are not timed.
+ */
+export async function benchmarkInnerSteps(
+  options: { config?: ModelConfig; batchSize?: number; warmup?: number; steps?: number } = {},
+): Promise<number> {
+  const {
+    config = MODEL_PRESETS.tiny,
+    batchSize = BENCHMARK_BATCH_SIZE,
+    warmup = BENCHMARK_WARMUP_STEPS,
+    steps = BENCHMARK_TIMED_STEPS,
+  } = options
+  const rng = createRng(1)
+  const tokens = new Uint8Array(4096)
+  for (let i = 0; i < tokens.length; i++) tokens[i] = 97 + (rng.nextUint32() % 26)
+  const model = createGpt(config, { parameters: initParameters(config, { seed: 1 }) })
+  let timedFrom = 0
+  try {
+    const started = performance.now()
+    await innerLoop({
+      model,
+      tokens,
+      steps: warmup + steps,
+      config: { ...DEFAULT_TRAIN_CONFIG, batchSize },
+      seed: 1,
+      onStep: (step) => {
+        if (step.step === warmup - 1) timedFrom = performance.now()
+      },
+    })
+    const end = performance.now()
+    return steps / ((end - (warmup > 0 ? timedFrom : started)) / 1000)
+  } finally {
+    model.dispose()
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
+
+function sameConfig(a: ModelConfig, b: ModelConfig): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value)
+  if (ArrayBuffer.isView(value))
+    return `${value.constructor.name}(${(value as { length?: number }).length ?? value.byteLength})`
+  return typeof value
+}
