@@ -1,0 +1,70 @@
+/**
+ * Training hyper-parameters as plain, commented data (nanoGPT style). Shells
+ * (sim/, relay/, worker/) validate overrides at their boundary and spread them
+ * over DEFAULT_TRAIN_CONFIG.
+ */
+export type TrainConfig = {
+  /** Sequences per inner step per peer. */
+  batchSize: number
+  /** Peak inner AdamW learning rate (after warmup). */
+  learningRate: number
+  /** Linear warmup, in inner steps counted across rounds (the schedule's clock is the global step). */
+  warmupSteps: number
+  /** Cosine decay to minLearningRate over this many inner steps; 0 keeps the rate constant after warmup. */
+  decaySteps: number
+  minLearningRate: number
+  beta1: number
+  beta2: number
+  epsilon: number
+  /** Decoupled weight decay (Loshchilov & Hutter 2019), applied to matrices only, as nanoGPT does. */
+  weightDecay: number
+  /** Global-norm gradient clipping; 0 disables. */
+  gradClipNorm: number
+  /** Outer SGD learning rate: 0.7 in DiLoCo (Douillard et al. 2023, arXiv 2311.08105, §3). */
+  outerLearningRate: number
+  /** Outer Nesterov momentum: 0.9 in DiLoCo (arXiv 2311.08105). */
+  outerMomentum: number
+  outerNesterov: boolean
+  /** Inner steps per round (H). DiLoCo uses 500 at scale; tiny models in Node use tens. */
+  innerSteps: number
+  /**
+   * Keep each peer's AdamW moments across rounds (as DiLoCo's workers do) rather
+   * than starting fresh. Fresh state is what a browser tab that joins mid-run has;
+   * kept state is better when a peer stays, so the shell decides.
+   */
+  keepOptimizerState: boolean
+  /** Tail of the corpus held out for validation. */
+  validationFraction: number
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  // 16 × 64 bytes per step: the most a wasm tab steps through in ~0.2 s on the tiny preset.
+  batchSize: 16,
+  // Measured on tiny (sim/simulate.ts): 3e-3 converges fastest without spikes at batch 16.
+  learningRate: 3e-3,
+  warmupSteps: 20,
+  decaySteps: 0,
+  minLearningRate: 3e-4,
+  // nanoGPT's betas: 0.95 reacts faster than 0.999 on short runs.
+  beta1: 0.9,
+  beta2: 0.95,
+  epsilon: 1e-8,
+  weightDecay: 0.1,
+  gradClipNorm: 1,
+  outerLearningRate: 0.7,
+  outerMomentum: 0.9,
+  outerNesterov: true,
+  innerSteps: 20,
+  keepOptimizerState: true,
+  validationFraction: 0.1,
+}
+
+/** Learning rate at a global inner step: linear warmup, then constant or cosine decay. */
+export function learningRateAt(config: TrainConfig, step: number): number {
+  if (step < config.warmupSteps) return (config.learningRate * (step + 1)) / config.warmupSteps
+  if (config.decaySteps <= 0) return config.learningRate
+  const progress = Math.min(1, (step - config.warmupSteps) / config.decaySteps)
+  return (
+    config.minLearningRate + 0.5 * (config.learningRate - config.minLearningRate) * (1 + Math.cos(Math.PI * progress))
+  )
+}

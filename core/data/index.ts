@@ -1,0 +1,6 @@
+export { type AssignShardParameters, assignShard, type Shard } from './assignShard.ts'
+export { InvalidDataError } from './errors.ts'
+export { type SampleBatchParameters, type SampleBatchReturnType, sampleBatch } from './sampleBatch.ts'
+export { type SplitTokensParameters, type SplitTokensReturnType, splitTokens } from './splitTokens.ts'
+export { stripBrownTags } from './stripBrownTags.ts'
+export { decodeTokens, encodeText } from './tokenize.ts'

@@ -1,0 +1,18 @@
+/**
+ * tfjs in Node without tfjs-node (it downloads libtensorflow and fails offline):
+ * the wasm backend (~4x the JS cpu backend) or plain cpu.
+ */
+import * as tf from '@tensorflow/tfjs'
+// Registers the 'wasm' backend. In Node, emscripten reads the .wasm files next
+// to its own script with fs, so no setWasmPaths (a path there goes to fetch, which wants a URL).
+import '@tensorflow/tfjs-backend-wasm'
+
+export type BackendName = 'wasm' | 'cpu'
+
+export async function initBackend(name: BackendName = 'wasm'): Promise<BackendName> {
+  // setBackend resolves false (and silently keeps the old backend) when init fails.
+  const ok = await tf.setBackend(name)
+  if (!ok || tf.getBackend() !== name) throw new Error(`tfjs backend '${name}' failed to initialise`)
+  await tf.ready()
+  return name
+}
