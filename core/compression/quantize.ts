@@ -1,28 +1,29 @@
 /**
- * Block quantisation to int8 / int4 with one bf16 scale per block (absmax / qmax, rounded UP to bf16 so
- * no value clips).
+ * Block quantisation to int8 / int4 with one bf16 scale per block: absmax / qmax rounded to the nearest
+ * bf16. The rounding moves the scale by at most 2^-8 relative, so absmax/scale stays in (qmax − ½, qmax + ½):
+ * the largest value still gets code ±qmax and nothing clips.
  *
  * Why bf16 scales: pseudo-gradients with small learning rates go below fp16's normal range (6e-5); bf16
- * keeps fp32's exponent range in 2 bytes, and rounding its 8-bit mantissa up widens a step by at most 0.4%.
+ * keeps fp32's exponent range in 2 bytes; its 8-bit mantissa changes a step by at most 0.4%.
  *
  * Why round-to-nearest, not stochastic rounding: the compressor runs with error feedback, which carries
  * the rounding error into the next round, so RTN's bias is paid back; stochastic rounding would only add
  * variance (and an RNG to keep in sync) for an unbiasedness that error feedback already provides
  * (Karimireddy et al. 2019, "Error Feedback Fixes SignSGD"). RTN keeps |x − x̂| ≤ scale/2 per block.
  *
- * The quantiser is idempotent: quantising an already dequantised vector gives back the same codes and
- * scales, which lets the coordinator hash the dequantised global update before encoding it.
+ * The quantiser is idempotent: a dequantised block has absmax = qmax·s exactly (qmax·s fits fp32's
+ * mantissa), so quantising it again gives back scale s and the same codes. That lets the coordinator hash
+ * the dequantised global update before encoding it.
  */
 
 const f32 = new Float32Array(1)
 const u32 = new Uint32Array(f32.buffer)
 
-/** Smallest bf16 value ≥ x (x ≥ 0, finite). */
-export function bf16RoundUp(x: number): number {
+/** Nearest bf16 value to x (ties to even; x ≥ 0, finite). */
+export function bf16RoundNearest(x: number): number {
   f32[0] = x
-  let bits = u32[0]!
-  if ((bits & 0xffff) !== 0) bits = ((bits >>> 16) + 1) << 16
-  u32[0] = bits >>> 0
+  const bits = u32[0]!
+  u32[0] = ((bits + 0x7fff + ((bits >>> 16) & 1)) & 0xffff0000) >>> 0
   return f32[0]!
 }
 
@@ -63,7 +64,7 @@ export function quantizeBlocks(parameters: {
       const a = Math.abs(values[i]!)
       if (a > absmax) absmax = a
     }
-    const scale = absmax === 0 ? 0 : bf16RoundUp(absmax / qmax)
+    const scale = absmax === 0 ? 0 : bf16RoundNearest(absmax / qmax)
     scales[block] = scale
     if (scale === 0) {
       for (let i = start; i < end; i++) {
@@ -73,7 +74,8 @@ export function quantizeBlocks(parameters: {
       continue
     }
     for (let i = start; i < end; i++) {
-      let q = Math.round(values[i]! / scale)
+      // `+ 0` turns -0 into 0, so the sender's dequantised value is bit-identical to the receiver's (0 · scale).
+      let q = Math.round(values[i]! / scale) + 0
       if (q > qmax) q = qmax
       else if (q < -qmax) q = -qmax
       codes[i] = q
