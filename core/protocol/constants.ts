@@ -10,7 +10,7 @@
 export const COORD_PROTOCOL = '/cumulus/coord/1.0.0'
 /** Serves the current checkpoint to a tab that joins mid-run. */
 export const CHECKPOINT_PROTOCOL = '/cumulus/checkpoint/1.0.0'
-/** Gossipsub topic carrying each new global update of a run. */
+/** Gossipsub topic carrying each committed round's global update (core/wire encodeGlobalUpdate frame). */
 export const globalTopic = (runId: string): string => `cumulus/${runId}/global`
 
 /** Version of the JSON message shapes below; bumped with the protocol id. */

@@ -14,11 +14,12 @@ const round = z.number().int().min(0)
 
 export const backendSchema = z.enum(['webgpu', 'wasm', 'cpu'])
 export type Backend = z.infer<typeof backendSchema>
-export const compressionModeSchema = z.enum(['none', 'int8', 'int4', 'powersgd'])
+/** The modes of core/compression (CompressionMode). */
+export const compressionModeSchema = z.enum(['none', 'int8', 'int4', 'lowrank', 'adaptive'])
 
 export const compressionSettingsSchema = z.strictObject({
   mode: compressionModeSchema,
-  /** PowerSGD rank (ignored for the other modes). */
+  /** PowerSGD rank override for `lowrank` (the mode's default when omitted). */
   rank: z.number().int().min(1).max(64).optional(),
   /** Whether the tab keeps an error-feedback residual. */
   errorFeedback: z.boolean(),
@@ -69,7 +70,7 @@ export const submitSchema = z.strictObject({
   runId: id,
   round,
   baseHash: hash,
-  /** sha256 of the binary frame that follows. */
+  /** core/wire updateHash (keccak256) of the binary frame that follows. */
   updateHash: hash,
   /** Byte length of the binary frame that follows. */
   updateBytes: z.number().int().positive(),
@@ -215,7 +216,10 @@ export type Reject = z.infer<typeof rejectSchema>
 export type StatusResponse = z.infer<typeof statusResponseSchema>
 export type Response = z.infer<typeof responseSchema>
 
-/** Request on CHECKPOINT_PROTOCOL; the reply is this JSON header then one binary checkpoint frame. */
+/**
+ * Request on CHECKPOINT_PROTOCOL; the reply is a checkpoint-header JSON frame
+ * then one core/wire checkpoint frame (encodeCheckpoint), or a reject frame.
+ */
 export const checkpointRequestSchema = z.strictObject({
   type: z.literal('checkpoint'),
   version: z.literal(PROTOCOL_VERSION),

@@ -28,7 +28,13 @@ const MAGIC = new Uint8Array([0x43, 0x4b, 0x50, 0x54])
 export function writeCheckpointFile(path: string, content: CheckpointContent): { hash: string; bytes: number } {
   const { params, momentum, pending } = content
   const header = new TextEncoder().encode(
-    JSON.stringify({ runId: content.runId, round: content.round, baseHash: content.baseHash, size: params.length, pending: pending !== null }),
+    JSON.stringify({
+      runId: content.runId,
+      round: content.round,
+      baseHash: content.baseHash,
+      size: params.length,
+      pending: pending !== null,
+    }),
   )
   const prefix = new Uint8Array(8)
   prefix.set(MAGIC)

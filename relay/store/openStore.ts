@@ -207,7 +207,9 @@ export class Store {
     return (
       round === undefined
         ? this.db.prepare('SELECT * FROM contributions WHERE run_id = ? ORDER BY round, peer_id').all(runId)
-        : this.db.prepare('SELECT * FROM contributions WHERE run_id = ? AND round = ? ORDER BY peer_id').all(runId, round)
+        : this.db
+            .prepare('SELECT * FROM contributions WHERE run_id = ? AND round = ? ORDER BY peer_id')
+            .all(runId, round)
     ) as ContributionRow[]
   }
 
@@ -225,7 +227,9 @@ export class Store {
       `INSERT INTO rounds (run_id, round, base_hash, next_hash, opened_at, closed_at, close_reason, accepted, rejected, tokens, mean_loss, update_bytes, global_bytes, median_norm, checkpoint_path, checkpoint_hash)
        VALUES (@run_id, @round, @base_hash, @next_hash, @opened_at, @closed_at, @close_reason, @accepted, @rejected, @tokens, @mean_loss, @update_bytes, @global_bytes, @median_norm, @checkpoint_path, @checkpoint_hash)`,
     )
-    const mark = this.db.prepare('UPDATE contributions SET committed = 1 WHERE run_id = ? AND round = ? AND peer_id = ?')
+    const mark = this.db.prepare(
+      'UPDATE contributions SET committed = 1 WHERE run_id = ? AND round = ? AND peer_id = ?',
+    )
     const moveRun = this.db.prepare(
       'UPDATE runs SET status = ?, round = ?, base_hash = ?, last_median_norm = ?, checkpoint_path = ?, checkpoint_hash = ? WHERE id = ?',
     )
@@ -235,18 +239,37 @@ export class Store {
         if (mark.run(round.run_id, round.round, peer).changes !== 1)
           throw new StoreError(`Contribution of ${peer} to round ${round.round} is not recorded.`)
       }
-      moveRun.run(run.status, run.round, run.baseHash, run.lastMedianNorm, round.checkpoint_path, round.checkpoint_hash, round.run_id)
+      moveRun.run(
+        run.status,
+        run.round,
+        run.baseHash,
+        run.lastMedianNorm,
+        round.checkpoint_path,
+        round.checkpoint_hash,
+        round.run_id,
+      )
     })()
   }
 
-  recordEvent(event: { at: number; runId?: string; round?: number; peerId?: string; kind: string; detail?: string }): void {
+  recordEvent(event: {
+    at: number
+    runId?: string
+    round?: number
+    peerId?: string
+    kind: string
+    detail?: string
+  }): void {
     this.db
       .prepare('INSERT INTO events (at, run_id, round, peer_id, kind, detail) VALUES (?, ?, ?, ?, ?, ?)')
       .run(event.at, event.runId ?? null, event.round ?? null, event.peerId ?? null, event.kind, event.detail ?? null)
   }
 
   countEvents(runId: string, kind: string): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM events WHERE run_id = ? AND kind = ?').get(runId, kind) as { n: number }).n
+    return (
+      this.db.prepare('SELECT COUNT(*) AS n FROM events WHERE run_id = ? AND kind = ?').get(runId, kind) as {
+        n: number
+      }
+    ).n
   }
 
   eventsByDetail(runId: string, kind: string): { detail: string; n: number }[] {

@@ -1,0 +1,137 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { compressUpdate } from '../../core/compression/compressUpdate.ts'
+import { settingsForMode } from '../../core/compression/policy.ts'
+import { type CompressionMode, createCompressorState } from '../../core/compression/types.ts'
+import { MODEL_PRESETS } from '../../core/model/config.ts'
+import { parameterLayout } from '../../core/model/parameters.ts'
+import { PROTOCOL_VERSION } from '../../core/protocol/constants.ts'
+import type { Submit } from '../../core/protocol/messages.ts'
+import { createRng, normal } from '../../core/random.ts'
+import { UPDATE_HEADER_BYTES } from '../../core/wire/constants.ts'
+import { updateHash } from '../../core/wire/updateHash.ts'
+import { Store } from '../store/openStore.ts'
+import { Coordinator, type GlobalUpdate } from './Coordinator.ts'
+
+const layout = parameterLayout(MODEL_PRESETS.tiny)
+const stats = { loss: 3, tokens: 640, steps: 10, durationMs: 100 }
+
+function frame(
+  round: number,
+  seed: number,
+  { mode = 'int8', scale = 1e-3 }: { mode?: CompressionMode; scale?: number } = {},
+): Uint8Array {
+  const rng = createRng(seed)
+  const delta = new Float32Array(layout.size).map(() => normal(rng) * scale)
+  return compressUpdate({
+    delta,
+    layout,
+    settings: settingsForMode(mode, layout),
+    state: createCompressorState(layout),
+    seed,
+    round,
+  }).bytes
+}
+const reader = (bytes: Uint8Array) => async () => bytes
+const meta = (peerId: string, runId: string, round: number, baseHash: string, bytes: Uint8Array): Submit => ({
+  type: 'submit',
+  version: PROTOCOL_VERSION,
+  peerId,
+  runId,
+  round,
+  baseHash,
+  updateHash: updateHash(bytes),
+  updateBytes: bytes.byteLength,
+  stats,
+})
+
+describe('Coordinator (ledger + checkpoints + rounds)', () => {
+  let dir: string
+  let clock: number
+  const globals: GlobalUpdate[] = []
+  const open = () =>
+    new Coordinator({ store: new Store({ dataDir: dir }), now: () => clock, onGlobal: (g) => globals.push(g) })
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cumulus-coord-'))
+    clock = 1_000_000
+    globals.length = 0
+  })
+  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('runs rounds, rejects a hostile peer, survives a restart with every ack counted once', async () => {
+    let c = open()
+    const run = c.createRun({ config: { preset: 'tiny', rounds: 3, quorum: 1, graceMs: 0, roundDeadlineMs: 5000 } })
+    c.act(run.runId, 'start')
+    for (const p of ['a', 'b', 'evil'])
+      expect(
+        c.hello({ type: 'hello', version: 1, peerId: p, runId: run.runId, capabilities: { backend: 'wasm' } }).type,
+      ).toBe('welcome')
+    const base = c.runStatus(run.runId).baseHash
+
+    // Hostile submissions, each rejected with its reason and nothing recorded.
+    const huge = frame(0, 9, { mode: 'none', scale: 1e3 })
+    const nan = frame(0, 8, { mode: 'none' }).slice()
+    new DataView(nan.buffer).setFloat32(UPDATE_HEADER_BYTES, Number.NaN, true)
+    const wrongRound = frame(5, 7)
+    const cases: [Uint8Array, Partial<Submit>, string][] = [
+      [huge, {}, 'norm-too-large'],
+      [nan, {}, 'non-finite'],
+      [wrongRound, {}, 'wrong-round'],
+      [frame(0, 6), { round: 1 }, 'wrong-round'],
+      [frame(0, 6), { baseHash: `0x${'ab'.repeat(32)}` }, 'wrong-base'],
+      [frame(0, 6), { updateHash: `0x${'00'.repeat(32)}` }, 'hash-mismatch'],
+      [new Uint8Array(100), {}, 'undecodable'],
+    ]
+    for (const [bytes, over, reason] of cases) {
+      const r = await c.submit({ ...meta('evil', run.runId, 0, base, bytes), ...over }, reader(bytes))
+      expect(r).toMatchObject({ type: 'reject', reason })
+    }
+    const short = frame(0, 5)
+    expect(await c.submit(meta('evil', run.runId, 0, base, short), reader(short.subarray(1)))).toMatchObject({
+      reason: 'size-mismatch',
+    })
+
+    const a0 = frame(0, 1)
+    expect(await c.submit(meta('a', run.runId, 0, base, a0), reader(a0))).toMatchObject({ type: 'ack', round: 0 })
+    expect(await c.submit(meta('a', run.runId, 0, base, a0), reader(a0))).toMatchObject({ reason: 'duplicate' })
+    const b0 = frame(0, 2)
+    expect(await c.submit(meta('b', run.runId, 0, base, b0), reader(b0))).toMatchObject({ type: 'ack' })
+    // evil expires (silent), a and b keep heartbeating: quorum of the live peers is met.
+    clock += 16_000
+    for (const p of ['a', 'b']) c.heartbeat({ type: 'heartbeat', version: 1, peerId: p, runId: run.runId })
+    c.tick()
+    expect(c.runStatus(run.runId).round).toBe(1)
+    expect(globals).toHaveLength(1)
+    const base1 = c.runStatus(run.runId).baseHash
+    // DiLoCoX delay: round 0's aggregate is held, so the global is unchanged after round 0.
+    expect(base1).toBe(base)
+
+    // Round 1: a is acked, then the coordinator "crashes" before the round closes.
+    const a1 = frame(1, 3)
+    expect(await c.submit(meta('a', run.runId, 1, base1, a1), reader(a1))).toMatchObject({ type: 'ack', round: 1 })
+    c.store.close()
+
+    c = open()
+    expect(c.runStatus(run.runId)).toMatchObject({ status: 'running', round: 1, baseHash: base1 })
+    expect(c.runState(run.runId).open?.accepted.a).toBeDefined()
+    expect(await c.submit(meta('a', run.runId, 1, base1, a1), reader(a1))).toMatchObject({ reason: 'duplicate' })
+    c.hello({ type: 'hello', version: 1, peerId: 'b', runId: run.runId, capabilities: { backend: 'cpu' } })
+    const b1 = frame(1, 4)
+    expect(await c.submit(meta('b', run.runId, 1, base1, b1), reader(b1))).toMatchObject({ type: 'ack' })
+    c.tick()
+    expect(c.runStatus(run.runId).round).toBe(2)
+    expect(c.runStatus(run.runId).baseHash).not.toBe(base1)
+    // A submission for a closed round is late.
+    const late = frame(1, 11)
+    c.hello({ type: 'hello', version: 1, peerId: 'late', runId: run.runId, capabilities: { backend: 'cpu' } })
+    expect(await c.submit(meta('late', run.runId, 1, base1, late), reader(late))).toMatchObject({ reason: 'late' })
+
+    const ledger = c.store.contributions(run.runId)
+    expect(ledger.map((r) => `${r.round}:${r.peer_id}:${r.committed}`)).toEqual(['0:a:1', '0:b:1', '1:a:1', '1:b:1'])
+    expect(c.store.rounds(run.runId).map((r) => r.accepted)).toEqual([2, 2])
+    expect(c.store.countEvents(run.runId, 'rejected')).toBeGreaterThanOrEqual(cases.length + 1)
+    c.store.close()
+  })
+})
