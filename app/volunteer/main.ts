@@ -1,5 +1,26 @@
-// Placeholder: the Volunteer page is filled in by its owner. It only proves the page builds and mounts.
-export {}
+import { mount } from 'svelte'
+import { endpointsFromUrl, relayAddressFromStatus } from '../participant/endpoints.ts'
+import { ParticipantStore } from '../participant/participant.svelte.ts'
+import '../ui/styles.css'
+import App from './App.svelte'
+
+const url = new URL(location.href)
+const { apiBase, relayAddress } = endpointsFromUrl(url)
+// Tests pin the backend (`?backend=wasm`) so that no benchmark runs on a 2-core machine.
+const backend = url.searchParams.get('backend')
+
+const store = new ParticipantStore({
+  apiBase,
+  relayAddress: async () => {
+    if (relayAddress) return relayAddress
+    const response = await fetch(`${apiBase}/api/status`)
+    const found = relayAddressFromStatus(await response.json(), url.hostname)
+    if (!found)
+      throw new Error('The relay does not announce a websocket address; open this page with ?relay=<multiaddr>.')
+    return found
+  },
+  ...(backend === 'wasm' || backend === 'webgpu' || backend === 'cpu' ? { init: { preferredBackend: backend } } : {}),
+})
 
 const target = document.getElementById('app')
-if (target) target.textContent = 'Cumulus · Volunteer'
+if (target) mount(App, { target, props: { store } })

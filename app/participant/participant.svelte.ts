@@ -1,0 +1,146 @@
+import type { InitParameters } from '../../worker/api.ts'
+import { createTrainerClient, type TrainerClient } from '../../worker/client.ts'
+import { Swarm } from '../swarm/swarm.ts'
+import { httpCorpusSource } from './fetchCorpus.ts'
+import { initialState } from './initialState.ts'
+import { Participant } from './Participant.ts'
+import type { ParticipantState } from './types.ts'
+
+export type ParticipantStoreOptions = {
+  apiBase: string
+  /** Resolves the relay's multiaddr (from the URL, or the relay's status document). */
+  relayAddress: () => Promise<string>
+  init?: InitParameters
+}
+
+const SETTINGS_KEY = 'cumulus:volunteer:settings'
+
+type Settings = { dutyCycle: number; pauseWhenHidden: boolean }
+
+/**
+ * Reactive wrapper around the Participant (Svelte 5 runes): the page reads
+ * `state`, `dutyCycle`, `pauseWhenHidden`, `running`, and calls the methods.
+ * The volunteer's settings persist in localStorage.
+ */
+export class ParticipantStore {
+  state: ParticipantState = $state(initialState())
+  running = $state(false)
+  busy = $state(false)
+  dutyCycle = $state(1)
+  pauseWhenHidden = $state(true)
+  userPaused = $state(false)
+  hidden = $state(typeof document !== 'undefined' && document.hidden)
+
+  #options: ParticipantStoreOptions
+  #participant: Participant | null = null
+  #trainer: TrainerClient | null = null
+
+  constructor(options: ParticipantStoreOptions) {
+    this.#options = options
+    const saved = loadSettings()
+    this.dutyCycle = saved.dutyCycle
+    this.pauseWhenHidden = saved.pauseWhenHidden
+    if (typeof document !== 'undefined') document.addEventListener('visibilitychange', this.#onVisibility)
+  }
+
+  async start(): Promise<void> {
+    if (this.running || this.busy) return
+    this.busy = true
+    try {
+      // Visibility pauses are handled here (not by the client) so the toggle applies without a restart.
+      this.#trainer ??= createTrainerClient({ pauseWhenHidden: false })
+      await this.#trainer.setDutyCycle(this.dutyCycle)
+      this.state = { ...initialState(), phase: 'connecting' }
+      const relayAddress = await this.#options.relayAddress()
+      const participant = new Participant({
+        swarm: new Swarm({ relayAddress }),
+        trainer: this.#trainer,
+        corpus: httpCorpusSource({ apiBase: this.#options.apiBase }),
+        ...(this.#options.init ? { init: this.#options.init } : {}),
+      })
+      participant.addEventListener('change', () => {
+        this.state = participant.state
+      })
+      this.#participant = participant
+      participant.start()
+      this.running = true
+      this.userPaused = false
+      await this.#syncPause()
+    } catch (error) {
+      this.state = {
+        ...this.state,
+        phase: 'error',
+        error: (error as Error).message.split('\n')[0] ?? 'failed to start',
+      }
+    } finally {
+      this.busy = false
+    }
+  }
+
+  async stop(): Promise<void> {
+    const participant = this.#participant
+    if (!participant) return
+    this.busy = true
+    try {
+      await participant.stop()
+    } finally {
+      this.#participant = null
+      this.running = false
+      this.busy = false
+    }
+  }
+
+  async togglePause(): Promise<void> {
+    this.userPaused = !this.userPaused
+    await this.#syncPause()
+  }
+
+  async setDutyCycle(fraction: number): Promise<void> {
+    this.dutyCycle = fraction
+    saveSettings({ dutyCycle: this.dutyCycle, pauseWhenHidden: this.pauseWhenHidden })
+    await this.#trainer?.setDutyCycle(fraction)
+  }
+
+  async setPauseWhenHidden(value: boolean): Promise<void> {
+    this.pauseWhenHidden = value
+    saveSettings({ dutyCycle: this.dutyCycle, pauseWhenHidden: this.pauseWhenHidden })
+    await this.#syncPause()
+  }
+
+  #onVisibility = () => {
+    this.hidden = document.hidden
+    void this.#syncPause()
+  }
+
+  async #syncPause(): Promise<void> {
+    const participant = this.#participant
+    if (!participant) return
+    const shouldPause = this.userPaused || (this.pauseWhenHidden && this.hidden)
+    if (shouldPause && !participant.state.paused) await participant.pause()
+    else if (!shouldPause && participant.state.paused) await participant.resume()
+  }
+}
+
+function loadSettings(): Settings {
+  const fallback: Settings = { dutyCycle: 1, pauseWhenHidden: true }
+  try {
+    const raw = globalThis.localStorage?.getItem(SETTINGS_KEY)
+    if (!raw) return fallback
+    const parsed = JSON.parse(raw) as Partial<Settings>
+    return {
+      dutyCycle:
+        typeof parsed.dutyCycle === 'number' && parsed.dutyCycle > 0 && parsed.dutyCycle <= 1 ? parsed.dutyCycle : 1,
+      pauseWhenHidden: typeof parsed.pauseWhenHidden === 'boolean' ? parsed.pauseWhenHidden : true,
+    }
+  } catch {
+    return fallback
+  }
+}
+
+function saveSettings(settings: Settings): void {
+  try {
+    globalThis.localStorage?.setItem(SETTINGS_KEY, JSON.stringify(settings))
+  } catch {
+    // Private mode or storage full: settings just do not persist.
+  }
+}

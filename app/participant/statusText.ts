@@ -1,0 +1,57 @@
+import type { ParticipantState } from './types.ts'
+
+/** One honest sentence for the volunteer: what the tab is doing right now. */
+export function statusText(state: ParticipantState): string {
+  if (state.paused && (state.phase === 'training' || state.phase === 'waiting-for-others'))
+    return `Paused at round ${state.assignment?.round ?? '?'}, step ${state.step}/${state.steps}. Resume to continue.`
+  switch (state.phase) {
+    case 'idle':
+      return 'Not contributing. Press start to lend this tab to the run.'
+    case 'starting-worker':
+      return 'Starting the trainer and choosing the fastest backend…'
+    case 'connecting':
+      return 'Connecting to the swarm…'
+    case 'waiting-for-run':
+      return state.run?.status === 'paused'
+        ? 'Connected. The run is paused by its organiser.'
+        : 'Connected. Waiting for a run to start.'
+    case 'syncing':
+      return `Downloading the current model${state.assignment ? ` (round ${state.assignment.round})` : ''}…`
+    case 'training':
+      return `Training round ${state.assignment?.round ?? '?'}: step ${state.step}/${state.steps}`
+    case 'submitting':
+      return `Submitting round ${state.assignment?.round ?? '?'}…`
+    case 'waiting-for-others':
+      return `Waiting for others to finish round ${state.assignment?.round ?? state.run?.round ?? '?'}.`
+    case 'paused':
+      return 'Paused. Training resumes where it stopped.'
+    case 'offline':
+      return 'Offline: the relay cannot be reached. Retrying…'
+    case 'stopped':
+      return 'Stopped. Thank you for contributing!'
+    case 'error':
+      return `Something went wrong: ${state.error ?? 'unknown error'}`
+  }
+}
+
+/** A short tone for the status pill. */
+export function statusTone(state: ParticipantState): 'ok' | 'warn' | 'bad' | 'neutral' {
+  if (state.paused && state.phase === 'training') return 'warn'
+  switch (state.phase) {
+    case 'training':
+    case 'submitting':
+      return 'ok'
+    case 'offline':
+    case 'error':
+      return 'bad'
+    case 'paused':
+    case 'waiting-for-others':
+    case 'waiting-for-run':
+    case 'syncing':
+    case 'connecting':
+    case 'starting-worker':
+      return 'warn'
+    default:
+      return 'neutral'
+  }
+}

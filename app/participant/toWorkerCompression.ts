@@ -1,0 +1,17 @@
+import { maxRankOf } from '../../core/compression/plan.ts'
+import { settingsForMode } from '../../core/compression/policy.ts'
+import type { CompressionSettings as WorkerCompression } from '../../core/compression/types.ts'
+import type { ParameterLayout } from '../../core/model/layout.ts'
+import type { CompressionSettings as AssignedCompression } from '../../core/protocol/messages.ts'
+
+/**
+ * The coordinator speaks in modes (`int8`, `lowrank`, ...) with an optional
+ * rank override; the trainer in (rank, bits). `adaptive` starts where
+ * core/compression's policy starts.
+ */
+export function toWorkerCompression(assigned: AssignedCompression, layout: ParameterLayout): WorkerCompression {
+  const settings = settingsForMode(assigned.mode, layout)
+  if (assigned.rank !== undefined && settings.rank > 0)
+    return { ...settings, rank: Math.min(assigned.rank, maxRankOf(layout)) }
+  return settings
+}

@@ -1,0 +1,70 @@
+import type { Assignment, RejectReason, RunStatus } from '../../core/protocol/messages.ts'
+
+/**
+ * Where the tab is in its loop. Every phase maps to one honest sentence
+ * (statusText.ts): the page never claims to train while it waits.
+ */
+export type ParticipantPhase =
+  | 'idle'
+  | 'starting-worker'
+  | 'connecting'
+  | 'waiting-for-run'
+  | 'syncing'
+  | 'training'
+  | 'submitting'
+  | 'waiting-for-others'
+  | 'paused'
+  | 'offline'
+  | 'stopped'
+  | 'error'
+
+export type LossPoint = { round: number; step: number; loss: number }
+export type ValidationPoint = { round: number; loss: number }
+
+export type ContributionStatus = 'pending' | 'accepted' | 'rejected'
+
+export type ContributionRecord = {
+  round: number
+  status: ContributionStatus
+  /** Why the coordinator refused it (or why it never left this tab). */
+  reason: string | null
+  /** Mean inner loss of the round. */
+  loss: number
+  bytes: number
+  steps: number
+  seconds: number
+  at: number
+}
+
+export type PeerView = { peerId: string; direct: boolean }
+
+/** Everything the volunteer page shows; plain data so it can be derived and tested without a DOM. */
+export type ParticipantState = {
+  phase: ParticipantPhase
+  peerId: string | null
+  backend: string | null
+  backendReason: string | null
+  runId: string | null
+  run: RunStatus | null
+  assignment: Assignment | null
+  /** Round and hash of the model this tab holds (null before the first checkpoint). */
+  localRound: number | null
+  localHash: string | null
+  step: number
+  steps: number
+  lossHistory: LossPoint[]
+  validationHistory: ValidationPoint[]
+  peers: PeerView[]
+  contributions: ContributionRecord[]
+  bytesSent: number
+  bytesReceived: number
+  /** Global updates applied from gossip, and those whose resulting hash did not match. */
+  updatesApplied: number
+  updatesMismatched: number
+  relayReachable: boolean
+  paused: boolean
+  /** Last error a person can act on, or null. */
+  error: string | null
+}
+
+export type RejectedReason = RejectReason

@@ -1,0 +1,2 @@
+/** A peer as the peer list shows it. */
+export type PeerRow = { peerId: string; direct: boolean; label?: string }
