@@ -136,7 +136,7 @@ function throughput(layout: ParameterLayout, settings: CompressionSettings): { e
   const mb = (4 * layout.size) / 1e6
   let t = performance.now()
   let n = 0
-  let bytes = new Uint8Array()
+  let bytes: Uint8Array = new Uint8Array()
   while (performance.now() - t < 400) {
     bytes = compressUpdate({ delta, layout, settings, state, seed: 1, round: 0 }).bytes
     n++
