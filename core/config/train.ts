@@ -38,8 +38,9 @@ export type TrainConfig = {
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-  // 16 × 64 bytes per step: the most a wasm tab steps through in ~0.2 s on the tiny preset.
-  batchSize: 16,
+  // 8 sequences per step: on the tiny preset (ctx 64) a wasm tab steps in ~0.1–0.2 s, and the
+  // 4-peer simulate target (800 peer steps + an equal-compute baseline) fits in minutes on 2 cores.
+  batchSize: 8,
   // Measured on tiny (sim/simulate.ts): 3e-3 converges fastest without spikes at batch 16.
   learningRate: 3e-3,
   warmupSteps: 20,

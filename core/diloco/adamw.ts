@@ -23,12 +23,16 @@ export type AdamwStepParameters = {
   gradClipNorm: number
 }
 
+/** A variable of zeros; the initial tensor is disposed (tf.variable shares its data, it does not take ownership). */
+function zerosVariable(like: tf.Variable): tf.Variable {
+  const zeros = tf.zerosLike(like)
+  const variable = tf.variable(zeros, false)
+  zeros.dispose()
+  return variable
+}
+
 export function createAdamwState(variables: readonly tf.Variable[]): AdamwState {
-  return {
-    step: 0,
-    m: variables.map((variable) => tf.variable(tf.zerosLike(variable), false)),
-    v: variables.map((variable) => tf.variable(tf.zerosLike(variable), false)),
-  }
+  return { step: 0, m: variables.map(zerosVariable), v: variables.map(zerosVariable) }
 }
 
 export function disposeAdamwState(state: AdamwState): void {

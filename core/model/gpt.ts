@@ -35,13 +35,13 @@ export function createGpt(config: ModelConfig, options: CreateGptOptions = {}): 
     throw new ParameterSizeMismatchError({ expected: layout.size, received: initial.length })
   let counter = 0
   const prefix = `gpt${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`
-  const variables = layout.specs.map((spec) =>
-    tf.variable(
-      tf.tensor(initial.slice(spec.offset, spec.offset + spec.size), [...spec.shape], 'float32'),
-      true,
-      `${prefix}_${counter++}_${spec.name}`,
-    ),
-  )
+  const variables = layout.specs.map((spec) => {
+    const initialValue = tf.tensor(initial.slice(spec.offset, spec.offset + spec.size), [...spec.shape], 'float32')
+    const variable = tf.variable(initialValue, true, `${prefix}_${counter++}_${spec.name}`)
+    // tf.variable shares the tensor's data without taking ownership: drop our handle.
+    initialValue.dispose()
+    return variable
+  })
   const byName = new Map(layout.specs.map((spec, i) => [spec.name, variables[i]!]))
   const p = (name: string): tf.Variable => byName.get(name)!
 

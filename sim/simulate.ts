@@ -1,0 +1,158 @@
+/**
+ * `npm run simulate -- --peers 4 --rounds 10 --inner-steps 20 --preset tiny --compression adaptive --seed 1 --json`
+ *
+ * N DiLoCoX peers train in this process on the Brown corpus (or --corpus FILE), then
+ * a synchronous data-parallel baseline with fp32 ring all-reduce every step trains the
+ * same model on the same number of tokens. Prints both side by side; with --json the
+ * last line is one JSON object.
+ */
+import { parseArgs } from 'node:util'
+import type { CompressionMode } from '../core/compression/types.ts'
+import { isPresetName } from '../core/model/config.ts'
+import { type BackendName, initBackend } from './backend.ts'
+import { loadCorpus } from './corpus.ts'
+import { runSimulation, type SimulationResult } from './runSimulation.ts'
+
+const COMPRESSION_MODES: readonly CompressionMode[] = ['none', 'int8', 'int4', 'lowrank', 'adaptive']
+
+export type SimulateCliOptions = Parameters<typeof runSimulation>[0] & { backend: BackendName; json: boolean }
+
+function fail(message: string): never {
+  console.error(`simulate: ${message}`)
+  process.exit(2)
+}
+
+function positiveInteger(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed) || parsed <= 0) fail(`--${name} must be a positive integer, got '${value}'`)
+  return parsed
+}
+
+function positiveNumber(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const parsed = Number(value)
+  if (!Number.isFinite(parsed) || parsed <= 0) fail(`--${name} must be a positive number, got '${value}'`)
+  return parsed
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(2)} MB`
+  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`
+  return `${bytes} B`
+}
+
+export function printSummary(result: SimulationResult): void {
+  const rows: [string, string, string][] = [
+    ['', 'DiLoCoX', 'data-parallel baseline'],
+    ['validation loss', result.valLoss.toFixed(4), result.baselineValLoss?.toFixed(4) ?? '-'],
+    ['bytes sent per peer', formatBytes(result.bytesPerPeer), formatBytes(result.baselineBytesPerPeer)],
+    ['syncs', String(result.rounds), String(result.rounds * result.innerSteps)],
+    ['seconds', result.dilocoSeconds.toFixed(1), result.baselineSeconds.toFixed(1)],
+  ]
+  console.log('')
+  for (const [a, b, c] of rows) console.log(`${a.padEnd(22)}${b.padStart(14)}${c.padStart(26)}`)
+  console.log(
+    `initial loss ${result.initialValLoss.toFixed(4)}; ${result.compressionRatio.toFixed(0)}x fewer bytes; ` +
+      `gap ${result.gap === null ? '-' : `${(100 * result.gap).toFixed(2)}%`}`,
+  )
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      peers: { type: 'string' },
+      rounds: { type: 'string' },
+      'inner-steps': { type: 'string' },
+      preset: { type: 'string' },
+      compression: { type: 'string' },
+      seed: { type: 'string' },
+      backend: { type: 'string' },
+      corpus: { type: 'string' },
+      'max-bytes': { type: 'string' },
+      'batch-size': { type: 'string' },
+      lr: { type: 'string' },
+      'baseline-lr': { type: 'string' },
+      'outer-lr': { type: 'string' },
+      warmup: { type: 'string' },
+      bandwidth: { type: 'string' },
+      overlap: { type: 'boolean', default: false },
+      'no-baseline': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  })
+  const preset = values.preset ?? 'tiny'
+  if (!isPresetName(preset)) fail(`--preset must be tiny, small or base, got '${preset}'`)
+  const compression = (values.compression ?? 'adaptive') as CompressionMode
+  if (!COMPRESSION_MODES.includes(compression)) fail(`--compression must be one of ${COMPRESSION_MODES.join(', ')}`)
+  const backend = (values.backend ?? 'wasm') as BackendName
+  if (backend !== 'wasm' && backend !== 'cpu') fail(`--backend must be wasm or cpu, got '${backend}'`)
+  const seed = values.seed === undefined ? 1 : Number(values.seed)
+  if (!Number.isInteger(seed)) fail(`--seed must be an integer, got '${values.seed}'`)
+  const peers = positiveInteger('peers', values.peers, 4)
+  const rounds = positiveInteger('rounds', values.rounds, 10)
+  const innerSteps = positiveInteger('inner-steps', values['inner-steps'], 20)
+  const maxBytes = positiveInteger('max-bytes', values['max-bytes'], 6_000_000)
+  const batchSize =
+    values['batch-size'] === undefined ? undefined : positiveInteger('batch-size', values['batch-size'], 1)
+  const learningRate = positiveNumber('lr', values.lr)
+  const outerLearningRate = positiveNumber('outer-lr', values['outer-lr'])
+  const warmupSteps = values.warmup === undefined ? undefined : Number(values.warmup)
+  if (warmupSteps !== undefined && !(Number.isInteger(warmupSteps) && warmupSteps >= 0))
+    fail(`--warmup must be a non-negative integer, got '${values.warmup}'`)
+
+  await initBackend(backend)
+  const tokens = await loadCorpus({ file: values.corpus, maxBytes })
+  const log = values.json ? (line: string) => console.error(line) : (line: string) => console.log(line)
+  log(
+    `simulate: ${peers} peers, ${rounds} rounds × H=${innerSteps}, preset ${preset}, ${compression}, ${backend}, ${tokens.length} corpus bytes`,
+  )
+  const result = await runSimulation({
+    peers,
+    rounds,
+    innerSteps,
+    preset,
+    compression,
+    seed,
+    tokens,
+    train: {
+      ...(batchSize !== undefined ? { batchSize } : {}),
+      ...(learningRate !== undefined ? { learningRate } : {}),
+      ...(outerLearningRate !== undefined ? { outerLearningRate } : {}),
+      ...(warmupSteps !== undefined ? { warmupSteps } : {}),
+    },
+    ...(values['baseline-lr'] !== undefined
+      ? { baselineLearningRate: positiveNumber('baseline-lr', values['baseline-lr'])! }
+      : {}),
+    ...(values.bandwidth !== undefined ? { uploadBytesPerSecond: positiveNumber('bandwidth', values.bandwidth)! } : {}),
+    overlap: values.overlap,
+    skipBaseline: values['no-baseline'],
+    onRound: (event) =>
+      log(
+        `round ${String(event.round + 1).padStart(3)}  val ${event.valLoss.toFixed(4)}  train ${event.trainLoss.toFixed(4)}  ` +
+          `sent/peer ${formatBytes(event.bytesPerPeer.reduce((a, b) => a + b, 0) / event.bytesPerPeer.length)}  ` +
+          `rank ${event.settings[0]?.rank} int${event.settings[0]?.bits}  err ${event.relativeError.toFixed(2)}  ${event.seconds.toFixed(1)} s`,
+      ),
+  })
+  if (values.json) {
+    printSummaryTo(result, log)
+    console.log(JSON.stringify(result))
+  } else printSummary(result)
+}
+
+function printSummaryTo(result: SimulationResult, log: (line: string) => void): void {
+  const original = console.log
+  console.log = log
+  try {
+    printSummary(result)
+  } finally {
+    console.log = original
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error))
+  process.exit(1)
+})
