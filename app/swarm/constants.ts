@@ -30,6 +30,10 @@ export const DIAL_FALLBACK_MS = 8_000
 export const DIAL_ATTEMPTS = 3
 export const DIAL_TIMEOUT_MS = 10_000
 
+/** Attempts to reach the relay on start, with a linearly growing pause between them. */
+export const RELAY_DIAL_ATTEMPTS = 3
+export const RELAY_DIAL_BACKOFF_MS = 1_000
+
 /** Tabs keep at most this many connections (relay + direct peers + signalling circuits). */
 export const MAX_CONNECTIONS = 64
 

@@ -10,6 +10,8 @@ import {
   DISCOVERY_INTERVAL_MS,
   MAX_PEER_LIST_BYTES,
   PEER_LIST_PROTOCOL,
+  RELAY_DIAL_ATTEMPTS,
+  RELAY_DIAL_BACKOFF_MS,
 } from './constants.ts'
 import { type BrowserNode, createBrowserNode } from './createBrowserNode.ts'
 import { type DialDirectReturnType, dialDirect } from './dialDirect.ts'
@@ -136,13 +138,27 @@ export class Swarm extends EventTarget {
     node.services.pubsub.addEventListener('message', this.#onMessage)
     for (const topic of this.#handlers.keys()) node.services.pubsub.subscribe(topic)
     try {
-      await node.dial(this.relayAddress, { signal })
+      await this.#dialRelay(signal)
     } catch (error) {
       await this.stop()
       throw error
     }
     log('tab %s connected to relay %s', node.peerId, this.relayPeerId)
     this.#scheduleDiscovery(0)
+  }
+
+  /** The relay may refuse a burst of tabs joining at once: back off and retry. */
+  async #dialRelay(signal: AbortSignal | undefined): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.node.dial(this.relayAddress, { signal })
+        return
+      } catch (error) {
+        if (attempt >= RELAY_DIAL_ATTEMPTS || signal?.aborted) throw error
+        log('relay dial attempt %d failed: %s', attempt, (error as Error).message)
+        await new Promise((resolve) => setTimeout(resolve, RELAY_DIAL_BACKOFF_MS * attempt))
+      }
+    }
   }
 
   async stop(): Promise<void> {

@@ -17,6 +17,17 @@ export const PEER_KEY_FILE = 'relay-peer-key'
 export const DEFAULT_MAX_CONNECTIONS = 512
 
 /**
+ * New inbound connections per second accepted from one IP address (libp2p's
+ * default is 5). Many tabs share one address (a browser with several tabs,
+ * a school behind one NAT) and join together: the default refused the 6th tab
+ * opened in the same second.
+ */
+export const DEFAULT_INBOUND_CONNECTION_THRESHOLD = 64
+
+/** Inbound connections still in their handshake at once (libp2p default 10). */
+export const DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS = 64
+
+/**
  * Circuit relay v2 reservations. Browsers only use the circuit to signal a
  * WebRTC connection (a few KB), so the default per-circuit limit (2 min,
  * 128 KiB) stays on: the relay never becomes a data path between tabs.
@@ -33,16 +44,20 @@ export const DEFAULT_RELAY_RESERVATIONS = {
 /**
  * Gossipsub mesh on the relay. The relay originates every global update; with
  * flood publish it would send each one to every tab (egress linear in tabs).
- * Flood publish off + a small relay mesh makes the relay send each message to
- * D tabs, which forward it over their direct WebRTC links.
- * (Gossipsub v1.1 spec defaults are D=6, Dlo=4, Dhi=12.)
+ * Flood publish off + a relay mesh of at most 2 makes the relay send each
+ * message to 2 tabs, which forward it over their direct WebRTC links.
+ * Tabs dial the relay, so all its mesh links are inbound: Dout must be 0, and
+ * Dhi = D makes it refuse grafts beyond 2 at once instead of at the next
+ * heartbeat. (Gossipsub v1.1 defaults: D=6, Dlo=4, Dhi=12, Dscore=4, Dout=2, Dlazy=6.)
  */
 export const DEFAULT_RELAY_GOSSIP = {
   floodPublish: false,
   D: 2,
   Dlo: 1,
-  Dhi: 3,
-  Dout: 1,
+  Dhi: 2,
+  Dscore: 1,
+  Dout: 0,
+  /** IHAVE targets per heartbeat: the repair path for tabs that fell out of every mesh. */
   Dlazy: 2,
 } as const
 

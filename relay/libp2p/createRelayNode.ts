@@ -10,7 +10,9 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { logger } from '../../core/log.ts'
 import {
+  DEFAULT_INBOUND_CONNECTION_THRESHOLD,
   DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS,
   DEFAULT_RELAY_GOSSIP,
   DEFAULT_RELAY_HOST,
   DEFAULT_RELAY_PORT,
@@ -87,7 +89,11 @@ export async function createRelayNode(parameters: CreateRelayNodeParameters): Pr
       transports: [webSockets()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
-      connectionManager: { maxConnections },
+      connectionManager: {
+        maxConnections,
+        inboundConnectionThreshold: DEFAULT_INBOUND_CONNECTION_THRESHOLD,
+        maxIncomingPendingConnections: DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS,
+      },
       // Tabs dial private addresses (the test netns, a LAN): allow them.
       connectionGater: { denyDialMultiaddr: () => false },
       services: {
