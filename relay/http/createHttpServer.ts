@@ -1,0 +1,151 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { join } from 'node:path'
+import { BaseError } from '../../core/errors/base.ts'
+import { logger } from '../../core/log.ts'
+import type { Coordinator } from '../coordinator/Coordinator.ts'
+import { writeFileAtomic } from '../store/writeFileAtomic.ts'
+import { buildStatus } from './buildStatus.ts'
+import { MAX_BODY_BYTES } from './constants.ts'
+import { HttpError } from './errors.ts'
+import { serveStatic } from './serveStatic.ts'
+
+const log = logger('relay:http')
+
+export type CreateHttpServerParameters = {
+  coordinator: Coordinator
+  /** Bearer token for organiser actions (POST). */
+  adminToken: string
+  /** Built app to serve (vite `dist/`). */
+  staticDir: string
+  /** Where uploaded corpora are kept. */
+  dataDir: string
+  /** Extra fields for GET /api/status (relay multiaddrs, egress counters). */
+  statusExtra?: () => Record<string, unknown>
+}
+
+const RUN_ACTION = /^\/api\/runs\/([A-Za-z0-9_-]{1,128})\/(start|pause|stop)$/
+const CORPUS = /^\/api\/corpora\/(upload-[0-9a-f]{16})$/
+
+/**
+ * The relay's HTTP face: the built app (SPA fallback) and a small JSON API.
+ * Reads are public; organiser actions need `Authorization: Bearer <token>`.
+ * Errors are `{ error: { name, message, details? } }` with 400/401/404/405/413.
+ */
+export function createHttpServer(parameters: CreateHttpServerParameters): Server {
+  const { coordinator, staticDir } = parameters
+  return createServer((req, res) => {
+    handle(parameters, req, res).catch((error: unknown) => {
+      const status = error instanceof HttpError ? error.status : statusOf(error)
+      if (status === 500) log.error('%s %s failed: %O', req.method, req.url, error)
+      const body =
+        status !== 500 && error instanceof BaseError
+          ? { name: error.name, message: error.shortMessage, details: error.details }
+          : { name: 'InternalError', message: 'Internal error.' }
+      if (!res.headersSent) sendJson(res, status, { error: body })
+      else res.end()
+    })
+  }).on('clientError', (_error, socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'))
+
+  async function handle(p: CreateHttpServerParameters, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x')
+    const path = url.pathname
+    if (!path.startsWith('/api/')) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'Method not allowed.')
+      serveStatic(staticDir, req, res)
+      return
+    }
+    if (req.method === 'GET' && path === '/api/status')
+      return sendJson(res, 200, buildStatus(coordinator, p.statusExtra?.()))
+    const corpus = CORPUS.exec(path)
+    if (req.method === 'GET' && corpus) {
+      const file = join(p.dataDir, 'corpora', `${corpus[1]}.txt`)
+      if (!existsSync(file)) throw new HttpError(404, `No corpus ${corpus[1]}.`)
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(readFileSync(file))
+      return
+    }
+    if (req.method === 'POST' && path === '/api/runs') {
+      authorize(p, req)
+      const body = await readJson(req)
+      const { config, text, id } = body as { config?: unknown; text?: unknown; id?: unknown }
+      if (id !== undefined && (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(id)))
+        throw new HttpError(400, 'id must match [A-Za-z0-9_-]{1,64}.')
+      if (typeof id === 'string' && coordinator.hasRun(id)) throw new HttpError(400, `Run ${id} already exists.`)
+      let finalConfig = config ?? {}
+      if (text !== undefined) {
+        if (typeof text !== 'string' || text.length < 256)
+          throw new HttpError(400, 'text must be UTF-8 text of at least 256 characters.')
+        const hash = createHash('sha256').update(text).digest('hex').slice(0, 16)
+        const corpusId = `upload-${hash}`
+        writeFileAtomic(join(p.dataDir, 'corpora', `${corpusId}.txt`), [new TextEncoder().encode(text)])
+        if (typeof finalConfig !== 'object' || finalConfig === null || Array.isArray(finalConfig))
+          throw new HttpError(400, 'config must be an object.')
+        finalConfig = { ...finalConfig, corpusId }
+      }
+      const run = coordinator.createRun({ config: finalConfig, ...(typeof id === 'string' ? { id } : {}) })
+      return sendJson(res, 201, run)
+    }
+    const action = RUN_ACTION.exec(path)
+    if (action) {
+      if (req.method !== 'POST') throw new HttpError(405, 'Method not allowed.')
+      authorize(p, req)
+      const runId = action[1]!
+      if (!coordinator.hasRun(runId)) throw new HttpError(404, `No run ${runId}.`)
+      return sendJson(res, 200, coordinator.act(runId, action[2] as 'start' | 'pause' | 'stop'))
+    }
+    throw new HttpError(404, `No route ${req.method} ${path}.`)
+  }
+}
+
+/** Maps domain errors to HTTP statuses: bad config or transition -> 400, unknown run -> 404. */
+function statusOf(error: unknown): number {
+  const name = (error as Error | undefined)?.name
+  if (name === 'RunConfigError' || name === 'RunTransitionError' || name === 'StoreError') return 400
+  if (name === 'UnknownRunError') return 404
+  return 500
+}
+
+function authorize(p: CreateHttpServerParameters, req: IncomingMessage): void {
+  const header = req.headers.authorization ?? ''
+  const token = header.startsWith('Bearer ') ? header.slice(7) : ''
+  const a = Buffer.from(token)
+  const b = Buffer.from(p.adminToken)
+  if (a.length !== b.length || !timingSafeEqual(a, b))
+    throw new HttpError(401, 'Organiser actions need Authorization: Bearer <admin token>.')
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const type = req.headers['content-type'] ?? ''
+  if (!type.startsWith('application/json')) throw new HttpError(400, 'Body must be application/json.')
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > MAX_BODY_BYTES) throw new HttpError(413, `Body exceeds ${MAX_BODY_BYTES} bytes.`)
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.byteLength
+    if (size > MAX_BODY_BYTES) {
+      req.resume()
+      throw new HttpError(413, `Body exceeds ${MAX_BODY_BYTES} bytes.`)
+    }
+    chunks.push(chunk)
+  }
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks))
+  } catch {
+    throw new HttpError(400, 'Body is not valid UTF-8.')
+  }
+  try {
+    const value: unknown = JSON.parse(text.length === 0 ? '{}' : text)
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object')
+    return value
+  } catch {
+    throw new HttpError(400, 'Body is not a JSON object.')
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
+  res.end(JSON.stringify(body))
+}

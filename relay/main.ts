@@ -1,0 +1,101 @@
+import './polyfills.ts'
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { logger } from '../core/log.ts'
+import { parseRelayConfig } from './config.ts'
+import { Coordinator } from './coordinator/Coordinator.ts'
+import { type CoordinatorService, coordinatorService } from './coordinator/coordinatorService.ts'
+import { createHttpServer } from './http/createHttpServer.ts'
+import { createRelayNode } from './libp2p/createRelayNode.ts'
+import { Store } from './store/openStore.ts'
+import { writeFileAtomic } from './store/writeFileAtomic.ts'
+
+/**
+ * The relay process: libp2p relay node + coordinator service + SQLite ledger +
+ * HTTP (app and API). Prints the URLs and the admin token, then one machine
+ * line `CUMULUS_READY {json}` for scripts and tests. SIGINT/SIGTERM stop it cleanly.
+ */
+const log = logger('relay:main')
+const out = (line: string) => process.stdout.write(`${line}\n`)
+
+function loadAdminToken(dataDir: string, configured: string): string {
+  if (configured) return configured
+  const file = join(dataDir, 'admin-token')
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim()
+  const token = randomBytes(24).toString('base64url')
+  writeFileAtomic(file, [new TextEncoder().encode(token)])
+  return token
+}
+
+async function main(): Promise<void> {
+  const config = parseRelayConfig(process.argv.slice(2), process.env)
+  const store = new Store({ dataDir: config.dataDir })
+  let service: CoordinatorService | undefined
+  const coordinator = new Coordinator({
+    store,
+    heartbeatMs: config.heartbeatMs,
+    onGlobal: (update) => service?.publishGlobal(update),
+  })
+  const { node, multiaddrs } = await createRelayNode({
+    dataDir: config.dataDir,
+    host: config.host,
+    port: config.p2pPort,
+  })
+  service = coordinatorService({ coordinator })({ registrar: node, pubsub: node.services.pubsub })
+  await service.start()
+  const adminToken = loadAdminToken(config.dataDir, config.adminToken)
+  const server = createHttpServer({
+    coordinator,
+    adminToken,
+    staticDir: config.staticDir,
+    dataDir: config.dataDir,
+    statusExtra: () => ({
+      relay: {
+        peerId: node.peerId.toString(),
+        multiaddrs: multiaddrs.map(String),
+        connections: node.getConnections().length,
+      },
+      egress: { gossipPublishedBytes: service?.publishedBytes ?? 0 },
+    }),
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(config.httpPort, config.host, () => resolve())
+  })
+  const port = (server.address() as AddressInfo).port
+  const shown = config.host === '0.0.0.0' ? '127.0.0.1' : config.host
+  const httpUrl = `http://${shown}:${port}`
+  out(`Cumulus relay ${node.peerId}`)
+  out(`  app:    ${httpUrl}/`)
+  out(`  admin:  ${httpUrl}/admin#token=${adminToken}`)
+  out(`  p2p:    ${multiaddrs.map(String).join(' ')}`)
+  out(`  token:  ${adminToken}`)
+  out(
+    `CUMULUS_READY ${JSON.stringify({ httpUrl, multiaddrs: multiaddrs.map(String), peerId: node.peerId.toString(), adminToken })}`,
+  )
+
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log('%s: stopping', signal)
+    const force = setTimeout(() => process.exit(1), 10_000)
+    force.unref()
+    server.closeAllConnections()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await service?.stop()
+    await node.stop()
+    store.close()
+    out('Cumulus relay stopped')
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void stop('SIGINT'))
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`relay failed to start: ${error instanceof Error ? error.message : String(error)}\n`)
+  process.exit(1)
+})
