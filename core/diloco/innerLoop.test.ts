@@ -6,7 +6,7 @@ import { parameterHash } from '../model/parameters.ts'
 import { createAdamwState, disposeAdamwState } from './adamw.ts'
 import { evaluateLoss } from './evaluateLoss.ts'
 import { innerLoop } from './innerLoop.ts'
-import { outerStep } from './outerStep.ts'
+import { type OuterState, outerStep } from './outerStep.ts'
 import { averageVectors, pseudoGradient } from './pseudoGradient.ts'
 
 const micro = { vocabSize: 256, contextLength: 16, embedDim: 16, heads: 2, layers: 1, mlpRatio: 2 }
