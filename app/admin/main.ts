@@ -1,5 +1,10 @@
-// Placeholder: the Admin page is filled in by its owner. It only proves the page builds and mounts.
-export {}
+import { mount } from 'svelte'
+import { endpointsFromUrl } from '../participant/endpoints.ts'
+import '../ui/styles.css'
+import App from './App.svelte'
+import { AdminStore } from './admin.svelte.ts'
 
+const { apiBase } = endpointsFromUrl(new URL(location.href))
+const store = new AdminStore({ apiBase })
 const target = document.getElementById('app')
-if (target) target.textContent = 'Cumulus · Admin'
+if (target) mount(App, { target, props: { store } })

@@ -14,7 +14,7 @@ export type CorpusSource = {
 const MAX_CORPUS_BYTES = 64 * 1024 * 1024
 
 /**
- * Training text from the relay's HTTP API (`GET {apiBase}/api/corpus/{corpusId}`,
+ * Training text from the relay's HTTP API (`GET {apiBase}/api/corpora/{corpusId}`,
  * UTF-8 text), downloaded once per corpus and cut into the coordinator's shards
  * locally: the train split (the validation tail stays unseen) divided into
  * `assignment.shards` contiguous windows.
@@ -24,7 +24,7 @@ export function httpCorpusSource({ apiBase }: { apiBase: string }): CorpusSource
   const load = (corpusId: string, signal?: AbortSignal) => {
     let pending = cache.get(corpusId)
     if (!pending) {
-      pending = download(`${apiBase}/api/corpus/${encodeURIComponent(corpusId)}`, signal)
+      pending = download(`${apiBase}/api/corpora/${encodeURIComponent(corpusId)}`, signal)
       pending.catch(() => cache.delete(corpusId))
       cache.set(corpusId, pending)
     }

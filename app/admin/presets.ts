@@ -1,0 +1,51 @@
+/**
+ * Run presets the organiser picks from. Plain data: each is a partial run
+ * config (core/coordinator parseRunConfig fills the rest). H is small because a
+ * volunteer tab on wasm does ~5-20 inner steps/s on `tiny` and a round should
+ * take about a minute, not the hours of DiLoCo's H = 500 on GPUs.
+ */
+export const RUN_PRESETS = {
+  tiny: {
+    label: 'tiny · 120k params',
+    description: 'Seconds per round on any laptop. For demos and tests.',
+    config: { preset: 'tiny', innerSteps: 20, rounds: 50, roundDeadlineMs: 60_000 },
+  },
+  small: {
+    label: 'small · 1.7M params',
+    description: 'A few minutes per round on wasm.',
+    config: { preset: 'small', innerSteps: 50, rounds: 100, roundDeadlineMs: 300_000 },
+  },
+  base: {
+    label: 'base · 13M params',
+    description: 'For tabs with a real GPU (WebGPU).',
+    config: { preset: 'base', innerSteps: 100, rounds: 200, roundDeadlineMs: 600_000 },
+  },
+} as const
+
+export type RunPresetName = keyof typeof RUN_PRESETS
+
+export const COMPRESSION_MODES = [
+  { value: 'int8', label: 'int8 (4× smaller)' },
+  { value: 'int4', label: 'int4 (8× smaller)' },
+  { value: 'lowrank', label: 'PowerSGD low-rank' },
+  { value: 'adaptive', label: 'adaptive (DiLoCoX)' },
+  { value: 'none', label: 'none (fp32)' },
+] as const
+
+export type RunFormValues = {
+  preset: RunPresetName
+  innerSteps: number
+  rounds: number
+  compression: (typeof COMPRESSION_MODES)[number]['value']
+}
+
+/** The JSON body of `POST /api/runs` for the form's values. */
+export function runConfigFromForm(values: RunFormValues): Record<string, unknown> {
+  const base = RUN_PRESETS[values.preset].config
+  return {
+    ...base,
+    innerSteps: values.innerSteps,
+    rounds: values.rounds,
+    compression: { mode: values.compression, errorFeedback: values.compression !== 'none' },
+  }
+}
