@@ -11,6 +11,7 @@ import type { CompressionMode } from '../core/compression/types.ts'
 import { isPresetName } from '../core/model/config.ts'
 import { type BackendName, initBackend } from './backend.ts'
 import { loadCorpus } from './corpus.ts'
+import { formatBytes } from './format.ts'
 import { runSimulation, type SimulationResult } from './runSimulation.ts'
 
 const COMPRESSION_MODES: readonly CompressionMode[] = ['none', 'int8', 'int4', 'lowrank', 'adaptive']
@@ -34,13 +35,6 @@ function positiveNumber(name: string, value: string | undefined): number | undef
   const parsed = Number(value)
   if (!Number.isFinite(parsed) || parsed <= 0) fail(`--${name} must be a positive number, got '${value}'`)
   return parsed
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`
-  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(2)} MB`
-  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`
-  return `${bytes} B`
 }
 
 export function printSummary(result: SimulationResult): void {
