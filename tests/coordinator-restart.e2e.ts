@@ -1,0 +1,307 @@
+/**
+ * Journey: the relay process coordinates real Node libp2p peers that train the
+ * tiny model (wasm backend) and submit real compressed pseudo-gradients; the
+ * coordinator is SIGKILLed mid-round and restarted on the same data dir. The
+ * run resumes at the last committed round, and every contribution the peers
+ * saw acknowledged is in the ledger exactly once.
+ */
+import '../relay/polyfills.ts'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import type { Libp2p } from '@libp2p/interface'
+import { webSockets } from '@libp2p/websockets'
+import { multiaddr } from '@multiformats/multiaddr'
+import Database from 'better-sqlite3'
+import { createLibp2p } from 'libp2p'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { compressUpdate } from '../core/compression/compressUpdate.ts'
+import { settingsForMode } from '../core/compression/policy.ts'
+import { type CompressorState, createCompressorState } from '../core/compression/types.ts'
+import { DEFAULT_TRAIN_CONFIG } from '../core/config/train.ts'
+import { assignShard } from '../core/data/assignShard.ts'
+import { splitTokens } from '../core/data/splitTokens.ts'
+import { innerLoop } from '../core/diloco/innerLoop.ts'
+import { pseudoGradient } from '../core/diloco/pseudoGradient.ts'
+import { MODEL_PRESETS } from '../core/model/config.ts'
+import { createGpt, type Gpt } from '../core/model/gpt.ts'
+import { parameterHash, parameterLayout } from '../core/model/parameters.ts'
+import { MAX_CHECKPOINT_BYTES, PROTOCOL_VERSION } from '../core/protocol/constants.ts'
+import type { Assignment, Response } from '../core/protocol/messages.ts'
+import { seedFrom } from '../core/random.ts'
+import { decodeCheckpoint } from '../core/wire/checkpoint.ts'
+import { updateHash } from '../core/wire/updateHash.ts'
+import { fetchCheckpoint, requestCoordinator } from '../relay/coordinator/client.ts'
+import { initBackend } from '../sim/backend.ts'
+import { loadCorpus } from '../sim/corpus.ts'
+
+const RUN = 'restart-e2e'
+const ROUNDS = 4
+const TOKEN = 'e2e-admin-token'
+const layout = parameterLayout(MODEL_PRESETS.tiny)
+let model: Gpt
+
+type Relay = { child: ChildProcess; httpUrl: string; addr: string; output: string[] }
+
+async function startRelay(dataDir: string): Promise<Relay> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'relay/main.ts',
+      '--data-dir',
+      dataDir,
+      '--http-port',
+      '0',
+      '--p2p-port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--heartbeat-ms',
+      '2000',
+      '--admin-token',
+      TOKEN,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  const output: string[] = []
+  return await new Promise<Relay>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`relay did not start:\n${output.join('')}`)), 60_000)
+    child.stderr!.on('data', (d: Buffer) => output.push(d.toString()))
+    child.stdout!.on('data', (d: Buffer) => {
+      output.push(d.toString())
+      const line = output
+        .join('')
+        .split('\n')
+        .find((l) => l.startsWith('CUMULUS_READY '))
+      if (!line) return
+      clearTimeout(timer)
+      const ready = JSON.parse(line.slice('CUMULUS_READY '.length)) as { httpUrl: string; multiaddrs: string[] }
+      resolve({ child, httpUrl: ready.httpUrl, addr: ready.multiaddrs[0]!, output })
+    })
+    child.once('exit', (code) => reject(new Error(`relay exited ${code}:\n${output.join('')}`)))
+  })
+}
+
+async function api(relay: Relay, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${relay.httpUrl}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  })
+  const json = await res.json()
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`)
+  return json
+}
+
+type Peer = { node: Libp2p; id: string; compressor: CompressorState; heartbeat?: ReturnType<typeof setInterval> }
+const acked: string[] = []
+const rejects: string[] = []
+
+async function createPeer(): Promise<Peer> {
+  const node = await createLibp2p({
+    transports: [webSockets()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: { denyDialMultiaddr: () => false },
+    services: { identify: identify() },
+  })
+  return { node, id: node.peerId.toString(), compressor: createCompressorState(layout) }
+}
+
+function startHeartbeat(peer: Peer, relay: () => Relay): void {
+  clearInterval(peer.heartbeat)
+  peer.heartbeat = setInterval(() => {
+    requestCoordinator(peer.node, multiaddr(relay().addr), {
+      type: 'heartbeat',
+      version: PROTOCOL_VERSION,
+      peerId: peer.id,
+      runId: RUN,
+    }).catch(() => {})
+  }, 200)
+}
+
+async function hello(peer: Peer, relay: Relay): Promise<Assignment | null> {
+  const r = await requestCoordinator(peer.node, multiaddr(relay.addr), {
+    type: 'hello',
+    version: PROTOCOL_VERSION,
+    peerId: peer.id,
+    runId: RUN,
+    capabilities: { backend: 'wasm' },
+  })
+  if (r.type !== 'welcome') throw new Error(`hello refused: ${JSON.stringify(r)}`)
+  return r.assignment
+}
+
+/** One round of real work: load the global, H AdamW steps on the shard, compress, submit. */
+async function work(peer: Peer, relay: Relay, assignment: Assignment, train: Uint8Array): Promise<Response> {
+  const { frame } = await fetchCheckpoint(peer.node, multiaddr(relay.addr), { runId: RUN })
+  const { header, parameters } = decodeCheckpoint(frame, { layout, maxBytes: MAX_CHECKPOINT_BYTES, parameterHash })
+  expect(header.parameterHash).toBe(assignment.baseHash)
+  model.setParameters(parameters)
+  const shard = assignShard({
+    runId: RUN,
+    round: assignment.round,
+    peerId: peer.id,
+    trainLength: train.length,
+    shardLength: 4096,
+  })
+  const result = await innerLoop({
+    model,
+    tokens: train.subarray(shard.start, shard.end),
+    steps: assignment.steps,
+    config: DEFAULT_TRAIN_CONFIG,
+    seed: assignment.seed,
+  })
+  const compressed = compressUpdate({
+    delta: pseudoGradient(parameters, result.parameters),
+    layout,
+    settings: settingsForMode(assignment.compression.mode, layout),
+    state: peer.compressor,
+    seed: seedFrom(RUN, peer.id),
+    round: assignment.round,
+  })
+  peer.compressor = compressed.state
+  const response = await requestCoordinator(
+    peer.node,
+    multiaddr(relay.addr),
+    {
+      type: 'submit',
+      version: PROTOCOL_VERSION,
+      peerId: peer.id,
+      runId: RUN,
+      round: assignment.round,
+      baseHash: assignment.baseHash,
+      updateHash: updateHash(compressed.bytes),
+      updateBytes: compressed.bytes.byteLength,
+      stats: { loss: result.losses.at(-1)!, tokens: result.tokens, steps: assignment.steps, durationMs: 1 },
+    },
+    { update: compressed.bytes },
+  )
+  if (response.type === 'ack') acked.push(`${response.round}:${peer.id}`)
+  else if (response.type === 'reject')
+    rejects.push(`${assignment.round}:${peer.id}:${response.reason}:${response.message}`)
+  return response
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const until = Date.now() + timeoutMs
+  while (Date.now() < until) {
+    const value = await probe().catch(() => undefined)
+    if (value !== undefined) return value
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+const runOf = async (relay: Relay) =>
+  (await api(relay, '/api/status')).runs.find((r: { runId: string }) => r.runId === RUN)
+
+describe('coordinator restart', () => {
+  let dataDir: string
+  let relay: Relay
+  let peers: Peer[] = []
+  let train: Uint8Array
+
+  beforeAll(async () => {
+    await initBackend('wasm')
+    model = createGpt(MODEL_PRESETS.tiny, { seed: 0 })
+    train = splitTokens(await loadCorpus({ maxBytes: 200_000 })).train
+    dataDir = mkdtempSync(join(tmpdir(), 'cumulus-restart-'))
+    relay = await startRelay(dataDir)
+    peers = [await createPeer(), await createPeer()]
+  })
+  afterAll(async () => {
+    for (const p of peers) {
+      clearInterval(p.heartbeat)
+      await p.node.stop()
+    }
+    if (relay && relay.child.exitCode === null) relay.child.kill('SIGKILL')
+    model?.dispose()
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  it('resumes at the last committed round and counts every acknowledged contribution once', async () => {
+    await api(relay, '/api/runs', {
+      id: RUN,
+      config: {
+        preset: 'tiny',
+        rounds: ROUNDS,
+        innerSteps: 2,
+        quorum: 1,
+        minContributions: 2,
+        graceMs: 0,
+        roundDeadlineMs: 120_000,
+        compression: { mode: 'int8', errorFeedback: true },
+      },
+    })
+    await api(relay, `/api/runs/${RUN}/start`, {})
+    const [a, b] = peers as [Peer, Peer]
+    for (const p of peers) startHeartbeat(p, () => relay)
+
+    // Rounds 0 and 1 with both peers.
+    for (let round = 0; round < 2; round++) {
+      const assignments = [await hello(a, relay), await hello(b, relay)]
+      for (const [i, p] of peers.entries()) {
+        expect(assignments[i]?.round).toBe(round)
+        expect(await work(p, relay, assignments[i]!, train)).toMatchObject({ type: 'ack' })
+      }
+      await waitFor(`round ${round} to commit`, async () =>
+        (await runOf(relay)).round === round + 1 ? true : undefined,
+      )
+    }
+
+    // Round 2: a is acknowledged, then the coordinator dies before b submits.
+    const a2 = (await hello(a, relay))!
+    expect(a2.round).toBe(2)
+    expect(await work(a, relay, a2, train)).toMatchObject({ type: 'ack', round: 2 })
+    relay.child.kill('SIGKILL')
+    await new Promise((r) => relay.child.once('exit', r))
+
+    relay = await startRelay(dataDir)
+    const resumed = await runOf(relay)
+    expect(resumed).toMatchObject({ status: 'running', round: 2, baseHash: a2.baseHash })
+    expect(resumed.openRound).toMatchObject({ round: 2, accepted: 1 })
+    // The same work again is a duplicate, not a second credit.
+    const again = await hello(a, relay)
+    expect(again).toBeNull()
+    const b2 = (await hello(b, relay))!
+    expect(b2).toMatchObject({ round: 2, baseHash: a2.baseHash })
+    expect(await work(b, relay, b2, train)).toMatchObject({ type: 'ack', round: 2 })
+    await waitFor('round 2 to commit', async () => ((await runOf(relay)).round === 3 ? true : undefined))
+
+    // Round 3 finishes the run.
+    const last = [await hello(a, relay), await hello(b, relay)]
+    for (const [i, p] of peers.entries()) {
+      expect(last[i]?.round).toBe(3)
+      expect(await work(p, relay, last[i]!, train)).toMatchObject({ type: 'ack' })
+    }
+    const finished = await waitFor('run to finish', async () => {
+      const r = await runOf(relay)
+      return r.status === 'finished' ? r : undefined
+    })
+    expect(finished.round).toBe(ROUNDS)
+    expect(finished.lossCurve).toHaveLength(ROUNDS)
+    expect(rejects).toEqual([])
+
+    relay.child.kill('SIGTERM')
+    await new Promise((r) => relay.child.once('exit', r))
+    const db = new Database(join(dataDir, 'ledger.sqlite'), { readonly: true })
+    const rows = db.prepare('SELECT round, peer_id, committed FROM contributions WHERE run_id = ?').all(RUN) as {
+      round: number
+      peer_id: string
+      committed: number
+    }[]
+    const rounds = db.prepare('SELECT round, accepted FROM rounds WHERE run_id = ? ORDER BY round').all(RUN)
+    db.close()
+    const ledger = rows.map((r) => `${r.round}:${r.peer_id}`).sort()
+    expect(ledger).toEqual([...acked].sort())
+    expect(new Set(ledger).size).toBe(ledger.length)
+    expect(rows.every((r) => r.committed === 1)).toBe(true)
+    expect(rounds).toEqual([0, 1, 2, 3].map((round) => ({ round, accepted: 2 })))
+  })
+})
