@@ -26,6 +26,7 @@ export type Gpt = {
 export type CreateGptOptions = { parameters?: Float32Array; seed?: number }
 
 const LAYER_NORM_EPSILON = 1e-5
+let modelCount = 0
 const GELU_C = Math.sqrt(2 / Math.PI)
 
 export function createGpt(config: ModelConfig, options: CreateGptOptions = {}): Gpt {
@@ -33,11 +34,11 @@ export function createGpt(config: ModelConfig, options: CreateGptOptions = {}): 
   const initial = options.parameters ?? initParameters(config, { seed: options.seed ?? 0 })
   if (initial.length !== layout.size)
     throw new ParameterSizeMismatchError({ expected: layout.size, received: initial.length })
-  let counter = 0
-  const prefix = `gpt${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`
+  // tfjs variable names are global to the engine: number each model so several coexist.
+  const prefix = `gpt${modelCount++}`
   const variables = layout.specs.map((spec) => {
     const initialValue = tf.tensor(initial.slice(spec.offset, spec.offset + spec.size), [...spec.shape], 'float32')
-    const variable = tf.variable(initialValue, true, `${prefix}_${counter++}_${spec.name}`)
+    const variable = tf.variable(initialValue, true, `${prefix}.${spec.name}`)
     // tf.variable shares the tensor's data without taking ownership: drop our handle.
     initialValue.dispose()
     return variable
