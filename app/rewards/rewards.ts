@@ -33,11 +33,17 @@ import { ClaimError, RewardsFetchError, WalletNotFoundError, WrongChainError } f
 
 export type { RewardRow }
 
-export type CreateRewardsConfigParameters = { chain: Chain; rpcUrl?: string }
+export type CreateRewardsConfigParameters = {
+  chain: Chain
+  rpcUrl?: string
+  /** How often receipts and events are polled (ms); wagmi's 4 s suits public chains, a dev chain wants less. */
+  pollingInterval?: number
+}
 
 /** One chain, the injected wallet (window.ethereum / EIP-6963), reads over `rpcUrl` (the chain's default otherwise). */
-export function createRewardsConfig({ chain, rpcUrl }: CreateRewardsConfigParameters): Config {
+export function createRewardsConfig({ chain, rpcUrl, pollingInterval }: CreateRewardsConfigParameters): Config {
   return createConfig({
+    ...(pollingInterval === undefined ? {} : { pollingInterval }),
     chains: [chain],
     connectors: [injected()],
     transports: { [chain.id]: http(rpcUrl) },
