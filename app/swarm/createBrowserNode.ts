@@ -9,6 +9,7 @@ import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import { MAX_CONNECTIONS, MAX_GOSSIP_MESSAGE_BYTES } from './constants.ts'
+import { patchInitChannelRace } from './patchInitChannelRace.ts'
 
 export type BrowserServices = {
   identify: Identify
@@ -38,6 +39,7 @@ export type CreateBrowserNodeParameters = {
 export async function createBrowserNode(parameters: CreateBrowserNodeParameters = {}): Promise<BrowserNode> {
   const { iceServers = [], maxConnections = MAX_CONNECTIONS, signal } = parameters
   signal?.throwIfAborted()
+  patchInitChannelRace()
   const node = await createLibp2p({
     addresses: { listen: ['/p2p-circuit', '/webrtc'] },
     transports: [webSockets(), webRTC({ rtcConfiguration: { iceServers } }), circuitRelayTransport()],

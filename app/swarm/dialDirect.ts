@@ -13,6 +13,7 @@ export type DialDirectParameters = {
   /** The tab to connect to. */
   peerId: string
   attempts?: number
+  /** Time limit of the first attempt; attempt n gets n times this. */
   timeoutMs?: number
   signal?: AbortSignal
 }
@@ -41,8 +42,8 @@ export async function dialDirect(
     const started = performance.now()
     try {
       const attemptSignal = signal
-        ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
-        : AbortSignal.timeout(timeoutMs)
+        ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs * attempt)])
+        : AbortSignal.timeout(timeoutMs * attempt)
       const connection = await node.dial(target, { signal: attemptSignal })
       if (!isDirectConnection(connection))
         throw new SwarmDialError('The dial returned a relayed connection, not a direct WebRTC one.', {

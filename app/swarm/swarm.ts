@@ -8,6 +8,7 @@ import {
   DIAL_FALLBACK_MS,
   DIAL_TIMEOUT_MS,
   DISCOVERY_INTERVAL_MS,
+  FIRST_DISCOVERY_DELAY_MS,
   MAX_PEER_LIST_BYTES,
   PEER_LIST_PROTOCOL,
   RELAY_DIAL_ATTEMPTS,
@@ -144,7 +145,7 @@ export class Swarm extends EventTarget {
       throw error
     }
     log('tab %s connected to relay %s', node.peerId, this.relayPeerId)
-    this.#scheduleDiscovery(0)
+    this.#scheduleDiscovery(FIRST_DISCOVERY_DELAY_MS)
   }
 
   /** The relay may refuse a burst of tabs joining at once: back off and retry. */
