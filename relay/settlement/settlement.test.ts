@@ -113,6 +113,9 @@ describe('settlement service', () => {
     expect(posted.status).toBe('posted')
     expect(posted.total).toBe(parseEther('1')) // 300:200 of 1 ETH splits exactly
     expect(await service.closeEpoch({ runId, epoch: 0n })).toEqual(posted) // idempotent
+    // Crash between the mined transaction and the store write: the retry adopts the root already on chain.
+    await service.store.putEpoch({ runId, epoch: 0n, status: 'closed', claims: [] })
+    expect((await service.closeEpoch({ runId, epoch: 0n })).root).toBe(posted.root)
     expect(await errorName(service.submitContribution(await alice.contribute(1n, 5n)))).toBe('EpochClosedError')
 
     const [root, total] = await chain.publicClient.readContract({

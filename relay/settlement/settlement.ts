@@ -9,6 +9,7 @@ import {
   type Transport,
   BaseError as ViemBaseError,
   type WalletClient,
+  zeroHash,
 } from 'viem'
 import { rewardDistributorAbi } from '../../contracts/abi.ts'
 import { logger } from '../../core/log.ts'
@@ -198,6 +199,27 @@ export class SettlementService {
     }
     const tree = buildEpochTree({ runId, epoch, rewards })
     signal?.throwIfAborted()
+    // A crash after the transaction but before putEpoch leaves 'closed' behind: adopt our own mined root.
+    const [onChainRoot] = await publicClient.readContract({
+      address: distributor,
+      abi: rewardDistributorAbi,
+      functionName: 'epochOf',
+      args: [runId, epoch],
+    })
+    if (onChainRoot !== zeroHash) {
+      if (onChainRoot !== tree.root)
+        throw new PostRootError({ runId, epoch, reason: `another root ${onChainRoot} is already posted` })
+      const adopted: StoredEpoch = {
+        runId,
+        epoch,
+        status: 'posted',
+        root: tree.root,
+        total: tree.total,
+        claims: tree.claims,
+      }
+      await this.store.putEpoch(adopted)
+      return adopted
+    }
     let transactionHash: Hex
     try {
       const { request } = await publicClient.simulateContract({
