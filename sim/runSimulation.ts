@@ -90,6 +90,8 @@ export type SimulationResult = {
   dilocoSeconds: number
   baselineSeconds: number
   wallSeconds: number
+  /** CPU seconds this process used (user + system): on a shared machine wall time overstates the cost. */
+  cpuSeconds: number
   valLossByRound: number[]
 }
 
@@ -104,6 +106,7 @@ const frameLimit = (parameters: number) => 4 * parameters + 4096
 
 export async function runSimulation(options: SimulationOptions): Promise<SimulationResult> {
   const started = performance.now()
+  const cpuStarted = process.cpuUsage()
   const { peers, rounds, innerSteps, preset, compression, seed, signal } = options
   const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...options.train, innerSteps }
   const modelConfig = MODEL_PRESETS[preset]
@@ -274,6 +277,10 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     dilocoSeconds,
     baselineSeconds,
     wallSeconds: (performance.now() - started) / 1000,
+    cpuSeconds: (() => {
+      const { user, system } = process.cpuUsage(cpuStarted)
+      return (user + system) / 1e6
+    })(),
     valLossByRound,
   }
 }

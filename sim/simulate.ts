@@ -69,6 +69,7 @@ async function main(): Promise<void> {
       lr: { type: 'string' },
       'baseline-lr': { type: 'string' },
       'outer-lr': { type: 'string' },
+      'outer-momentum': { type: 'string' },
       warmup: { type: 'string' },
       bandwidth: { type: 'string' },
       overlap: { type: 'boolean', default: false },
@@ -93,6 +94,9 @@ async function main(): Promise<void> {
     values['batch-size'] === undefined ? undefined : positiveInteger('batch-size', values['batch-size'], 1)
   const learningRate = positiveNumber('lr', values.lr)
   const outerLearningRate = positiveNumber('outer-lr', values['outer-lr'])
+  const outerMomentum = values['outer-momentum'] === undefined ? undefined : Number(values['outer-momentum'])
+  if (outerMomentum !== undefined && !(outerMomentum >= 0 && outerMomentum < 1))
+    fail(`--outer-momentum must be in [0, 1), got '${values['outer-momentum']}'`)
   const warmupSteps = values.warmup === undefined ? undefined : Number(values.warmup)
   if (warmupSteps !== undefined && !(Number.isInteger(warmupSteps) && warmupSteps >= 0))
     fail(`--warmup must be a non-negative integer, got '${values.warmup}'`)
@@ -115,6 +119,7 @@ async function main(): Promise<void> {
       ...(batchSize !== undefined ? { batchSize } : {}),
       ...(learningRate !== undefined ? { learningRate } : {}),
       ...(outerLearningRate !== undefined ? { outerLearningRate } : {}),
+      ...(outerMomentum !== undefined ? { outerMomentum } : {}),
       ...(warmupSteps !== undefined ? { warmupSteps } : {}),
     },
     ...(values['baseline-lr'] !== undefined
