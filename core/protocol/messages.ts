@@ -75,6 +75,15 @@ export const submitSchema = z.strictObject({
   /** Byte length of the binary frame that follows. */
   updateBytes: z.number().int().positive(),
   stats: updateStatsSchema,
+  /**
+   * EIP-712 signature by the tab's session key over the core/receipts Contribution {runKey(runId), round, peerId,
+   * modelHash: baseHash, updateHash, workDone: stats.tokens, nonce: 0}; absent when no wallet is linked (the
+   * update still trains the model, it earns nothing).
+   */
+  signature: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{130}$/, 'a 65-byte 0x-prefixed signature')
+    .optional(),
 })
 
 /** A tab leaves politely (a tab that just vanishes expires after missed heartbeats). */
