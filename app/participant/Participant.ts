@@ -1,5 +1,3 @@
-import { sha256 } from '@noble/hashes/sha2.js'
-import { bytesToHex } from '@noble/hashes/utils.js'
 import { serializeError } from '../../core/errors/base.ts'
 import { logger } from '../../core/log.ts'
 import { isPresetName, MODEL_PRESETS, type ModelConfig } from '../../core/model/config.ts'
@@ -9,6 +7,7 @@ import { CHECKPOINT_PROTOCOL, globalTopic, MAX_UPDATE_BYTES, PROTOCOL_VERSION } 
 import type { Assignment, Response, RunStatus } from '../../core/protocol/messages.ts'
 import { encodeCheckpoint } from '../../core/wire/checkpoint.ts'
 import { decodeGlobalUpdate } from '../../core/wire/globalUpdate.ts'
+import { updateHash } from '../../core/wire/updateHash.ts'
 import type { InitParameters } from '../../worker/api.ts'
 import type { TrainerClient } from '../../worker/client.ts'
 import type { Swarm, SwarmMessage } from '../swarm/swarm.ts'
@@ -384,7 +383,7 @@ export class Participant extends EventTarget {
           runId: assignment.runId,
           round,
           baseHash: assignment.baseHash,
-          updateHash: `0x${bytesToHex(sha256(bytes))}`,
+          updateHash: updateHash(bytes),
           updateBytes: bytes.byteLength,
           stats: {
             loss: Number.isFinite(meanLoss) ? meanLoss : 0,
