@@ -36,6 +36,7 @@ import { seedFrom } from '../core/random.ts'
 import { decodeCheckpoint } from '../core/wire/checkpoint.ts'
 import { updateHash } from '../core/wire/updateHash.ts'
 import { fetchCheckpoint, requestCoordinator } from '../relay/coordinator/client.ts'
+import type { RunReport } from '../relay/http/buildStatus.ts'
 import { initBackend } from '../sim/backend.ts'
 import { loadCorpus } from '../sim/corpus.ts'
 
@@ -88,7 +89,7 @@ async function startRelay(dataDir: string): Promise<Relay> {
   })
 }
 
-async function api(relay: Relay, path: string, body?: unknown): Promise<any> {
+async function api(relay: Relay, path: string, body?: unknown): Promise<unknown> {
   const res = await fetch(`${relay.httpUrl}${path}`, {
     method: body === undefined ? 'GET' : 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
@@ -198,8 +199,8 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
   throw new Error(`timed out waiting for ${what}`)
 }
-const runOf = async (relay: Relay) =>
-  (await api(relay, '/api/status')).runs.find((r: { runId: string }) => r.runId === RUN)
+const runOf = async (relay: Relay): Promise<RunReport> =>
+  ((await api(relay, '/api/status')) as { runs: RunReport[] }).runs.find((r) => r.runId === RUN)!
 
 describe('coordinator restart', () => {
   let dataDir: string

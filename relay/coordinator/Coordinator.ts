@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { aggregateUpdates } from '../../core/coordinator/aggregateUpdates.ts'
 import { applyOuterStep, type OuterState } from '../../core/coordinator/applyOuterStep.ts'
 import { assignmentFor } from '../../core/coordinator/assignmentFor.ts'
@@ -37,8 +36,7 @@ import { decodeUpdate } from '../../core/wire/decodeUpdate.ts'
 import { encodeGlobalUpdate, quantizeGlobalUpdate } from '../../core/wire/globalUpdate.ts'
 import { updateHash } from '../../core/wire/updateHash.ts'
 import { readCheckpointFile, writeCheckpointFile } from '../store/checkpointFile.ts'
-import type { Store } from '../store/openStore.ts'
-import { writeFileAtomic } from '../store/writeFileAtomic.ts'
+import type { NewContribution, Store } from '../store/openStore.ts'
 import { GLOBAL_UPDATE_BITS } from './constants.ts'
 import { UnknownRunError } from './errors.ts'
 
@@ -73,6 +71,8 @@ type Live = {
   inFlight: Set<string>
   /** Bytes received for the open round. */
   updateBytes: number
+  /** Validated submissions waiting for their group commit: the round must not close under them. */
+  persisting: number
 }
 
 /**
@@ -87,6 +87,9 @@ export class Coordinator {
   private readonly now: () => number
   readonly heartbeatMs: number
   private readonly maxMissed: number
+  /** Contributions waiting for the next group commit, with their resolvers. */
+  private pending: { row: NewContribution; resolve: (inserted: boolean) => void; reject: (e: unknown) => void }[] = []
+  private flushScheduled = false
 
   constructor(options: CoordinatorOptions) {
     this.store = options.store
@@ -115,6 +118,7 @@ export class Coordinator {
         deltas: new Map(),
         inFlight: new Set(),
         updateBytes: 0,
+        persisting: 0,
       }
       this.runs.set(row.id, live)
       if (state.status === 'running') this.reopen(live)
@@ -129,7 +133,7 @@ export class Coordinator {
     live.deltas.clear()
     live.updateBytes = 0
     for (const row of this.store.contributions(state.id, state.round)) {
-      const bytes = new Uint8Array(readFileSync(row.file))
+      const bytes = this.store.contributionFrame(state.id, state.round, row.peer_id)
       const { delta } = decodeUpdate(bytes, { layout: live.layout, maxBytes: MAX_UPDATE_BYTES })
       state = joinPeer(state, { peerId: row.peer_id, backend: 'wasm', now })
       state = assignPeer(state, { peerId: row.peer_id })
@@ -178,6 +182,7 @@ export class Coordinator {
       deltas: new Map(),
       inFlight: new Set(),
       updateBytes: 0,
+      persisting: 0,
     })
     log('created run %s (%s, %d rounds)', runId, config.preset, config.rounds)
     return this.runStatus(runId)
@@ -304,32 +309,39 @@ export class Coordinator {
       const again = checkSubmission(live.state, { meta, now })
       if (again) return this.rejectSubmission(live, meta, again, `Rejected after reading: ${again}.`)
 
-      const file = this.store.updatePath(meta.runId, round, meta.peerId)
-      writeFileAtomic(file, [bytes])
-      const inserted = this.store.insertContribution({
-        run_id: meta.runId,
-        round,
-        peer_id: meta.peerId,
-        update_hash: meta.updateHash,
-        update_bytes: bytes.byteLength,
-        norm: valid.norm,
-        loss: meta.stats.loss,
-        tokens: meta.stats.tokens,
-        steps: meta.stats.steps,
-        duration_ms: meta.stats.durationMs,
-        file,
-        received_at: now,
-      })
+      live.persisting++
+      let inserted: boolean
+      try {
+        inserted = await this.persist({
+          run_id: meta.runId,
+          round,
+          peer_id: meta.peerId,
+          update_hash: meta.updateHash,
+          update_bytes: bytes.byteLength,
+          norm: valid.norm,
+          loss: meta.stats.loss,
+          tokens: meta.stats.tokens,
+          steps: meta.stats.steps,
+          duration_ms: meta.stats.durationMs,
+          frame: bytes,
+          received_at: now,
+        })
+        if (inserted) {
+          // Durable now; the round cannot have closed in between (tick waits while persisting > 0).
+          live.state = recordContribution(live.state, {
+            peerId: meta.peerId,
+            updateHash: meta.updateHash,
+            norm: valid.norm,
+            stats: meta.stats,
+            receivedAt: now,
+          })
+          live.deltas.set(meta.peerId, delta)
+          live.updateBytes += bytes.byteLength
+        }
+      } finally {
+        live.persisting--
+      }
       if (!inserted) return this.rejectSubmission(live, meta, 'duplicate', 'Already recorded for this round.')
-      live.state = recordContribution(live.state, {
-        peerId: meta.peerId,
-        updateHash: meta.updateHash,
-        norm: valid.norm,
-        stats: meta.stats,
-        receivedAt: now,
-      })
-      live.deltas.set(meta.peerId, delta)
-      live.updateBytes += bytes.byteLength
       log('accepted %s round %d from %s (norm %f)', meta.runId, round, meta.peerId, valid.norm)
       return {
         type: 'ack',
@@ -341,6 +353,34 @@ export class Coordinator {
       }
     } finally {
       live.inFlight.delete(key)
+    }
+  }
+
+  /**
+   * Group commit: every submission validated in the same turn of the event
+   * loop is written in one SQLite transaction (one fsync), then all are acked.
+   */
+  private persist(row: NewContribution): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ row, resolve, reject })
+      if (!this.flushScheduled) {
+        this.flushScheduled = true
+        setImmediate(() => this.flushAcks())
+      }
+    })
+  }
+
+  /** Writes the pending contributions in one transaction and resolves their acks. */
+  flushAcks(): void {
+    this.flushScheduled = false
+    const batch = this.pending
+    this.pending = []
+    if (batch.length === 0) return
+    try {
+      const inserted = this.store.insertContributions(batch.map((p) => p.row))
+      for (const [i, p] of batch.entries()) p.resolve(inserted[i]!)
+    } catch (error) {
+      for (const p of batch) p.reject(error)
     }
   }
 
@@ -364,7 +404,8 @@ export class Coordinator {
   tick(): void {
     const now = this.now()
     for (const live of this.runs.values()) {
-      if (live.state.status !== 'running') continue
+      // Acks being group-committed belong to the open round: let them land first.
+      if (live.state.status !== 'running' || live.persisting > 0) continue
       const { state, expired } = expirePeers(live.state, {
         now,
         heartbeatMs: this.heartbeatMs,

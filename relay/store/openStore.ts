@@ -48,7 +48,9 @@ CREATE TABLE IF NOT EXISTS contributions (
   tokens INTEGER NOT NULL,
   steps INTEGER NOT NULL,
   duration_ms REAL NOT NULL,
-  file TEXT NOT NULL,
+  -- The update frame itself: durable in the same fsync as its row, so an ack
+  -- never refers to bytes that a crash could lose.
+  frame BLOB NOT NULL,
   received_at INTEGER NOT NULL,
   committed INTEGER NOT NULL DEFAULT 0,
   UNIQUE (run_id, round, peer_id)
@@ -111,10 +113,10 @@ export type ContributionRow = {
   tokens: number
   steps: number
   duration_ms: number
-  file: string
   received_at: number
   committed: number
 }
+export type NewContribution = Omit<ContributionRow, 'committed'> & { frame: Uint8Array }
 export type CommitRoundInput = {
   round: Omit<RoundRow, 'accepted'>
   /** Peers whose contributions went into the aggregate. */
@@ -148,10 +150,6 @@ export class Store {
 
   checkpointPath(runId: string, round: number): string {
     return join(this.dataDir, 'checkpoints', runId, `${String(round).padStart(6, '0')}.ckpt`)
-  }
-
-  updatePath(runId: string, round: number, peerId: string): string {
-    return join(this.dataDir, 'updates', runId, String(round), `${encodeURIComponent(peerId)}.bin`)
   }
 
   insertRun(row: RunRow): void {
@@ -189,18 +187,26 @@ export class Store {
   }
 
   /**
-   * Records an accepted contribution durably (call only after its update file
-   * is durable). Returns false when (run, round, peer) is already recorded: the
-   * unique key is what guarantees nothing is counted twice, even across restarts.
+   * Records accepted contributions (row + update frame) in ONE transaction:
+   * one WAL fsync for a whole batch of acks (group commit). Returns, per row,
+   * whether it was inserted; false means (run, round, peer) was already there:
+   * the unique key is what guarantees nothing is counted twice, even across restarts.
    */
-  insertContribution(row: Omit<ContributionRow, 'committed'>): boolean {
-    const result = this.db
-      .prepare(
-        `INSERT OR IGNORE INTO contributions (run_id, round, peer_id, update_hash, update_bytes, norm, loss, tokens, steps, duration_ms, file, received_at)
-         VALUES (@run_id, @round, @peer_id, @update_hash, @update_bytes, @norm, @loss, @tokens, @steps, @duration_ms, @file, @received_at)`,
-      )
-      .run(row)
-    return result.changes === 1
+  insertContributions(rows: readonly NewContribution[]): boolean[] {
+    const insert = this.db.prepare(
+      `INSERT OR IGNORE INTO contributions (run_id, round, peer_id, update_hash, update_bytes, norm, loss, tokens, steps, duration_ms, frame, received_at)
+       VALUES (@run_id, @round, @peer_id, @update_hash, @update_bytes, @norm, @loss, @tokens, @steps, @duration_ms, @frame, @received_at)`,
+    )
+    return this.db.transaction(() => rows.map((row) => insert.run(row).changes === 1))()
+  }
+
+  /** The stored update frame of one contribution. */
+  contributionFrame(runId: string, round: number, peerId: string): Uint8Array {
+    const row = this.db
+      .prepare('SELECT frame FROM contributions WHERE run_id = ? AND round = ? AND peer_id = ?')
+      .get(runId, round, peerId) as { frame: Buffer } | undefined
+    if (!row) throw new StoreError(`No contribution of ${peerId} to ${runId} round ${round}.`)
+    return new Uint8Array(row.frame.buffer, row.frame.byteOffset, row.frame.byteLength)
   }
 
   contributions(runId: string, round?: number): ContributionRow[] {
