@@ -20,6 +20,18 @@ export const DEFAULT_RELAY_CONFIG = {
   heartbeatMs: HEARTBEAT_INTERVAL_MS,
   /** Organiser bearer token; generated and kept in <dataDir>/admin-token when empty. */
   adminToken: '',
+  /** EVM JSON-RPC of the settlement chain; empty = no settlement (contributions train, nothing is paid). */
+  rpcUrl: '',
+  /** Chain id the RPC must serve (refused at start otherwise); 0 = take the RPC's. */
+  chainId: 0,
+  /** RewardDistributor address. */
+  distributor: '',
+  /** 0x private key that posts epoch roots (the run's `coordinator` on the distributor). */
+  coordinatorKey: '',
+  /** Committed rounds per epoch (one Merkle root, one transaction each). */
+  roundsPerEpoch: 10,
+  /** Wei split per epoch; empty = whatever the run's pool has left uncommitted. */
+  epochPool: '',
 }
 export type RelayConfig = typeof DEFAULT_RELAY_CONFIG
 
@@ -31,9 +43,18 @@ const schema = z.strictObject({
   staticDir: z.string().min(1),
   heartbeatMs: z.coerce.number().int().min(50).max(600_000),
   adminToken: z.string().regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only'),
+  rpcUrl: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]),
+  chainId: z.coerce.number().int().min(0),
+  distributor: z.union([z.literal(''), z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x-prefixed 20-byte address')]),
+  coordinatorKey: z.union([z.literal(''), z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a 0x-prefixed 32-byte key')]),
+  roundsPerEpoch: z.coerce.number().int().min(1).max(1_000_000),
+  epochPool: z.union([z.literal(''), z.string().regex(/^\d{1,78}$/, 'wei as a decimal integer')]),
 })
 
-/** Parses `--data-dir --http-port --p2p-port --host --static-dir --heartbeat-ms --admin-token` and CUMULUS_* env. */
+/**
+ * Parses `--data-dir --http-port --p2p-port --host --static-dir --heartbeat-ms --admin-token`, the settlement
+ * flags `--rpc-url --chain-id --distributor --coordinator-key --rounds-per-epoch --epoch-pool`, and CUMULUS_* env.
+ */
 export function parseRelayConfig(argv: readonly string[], env: NodeJS.ProcessEnv): RelayConfig {
   let values: Record<string, string | undefined>
   try {
@@ -47,6 +68,12 @@ export function parseRelayConfig(argv: readonly string[], env: NodeJS.ProcessEnv
         'static-dir': { type: 'string' },
         'heartbeat-ms': { type: 'string' },
         'admin-token': { type: 'string' },
+        'rpc-url': { type: 'string' },
+        'chain-id': { type: 'string' },
+        distributor: { type: 'string' },
+        'coordinator-key': { type: 'string' },
+        'rounds-per-epoch': { type: 'string' },
+        'epoch-pool': { type: 'string' },
       },
       strict: true,
     }).values as Record<string, string | undefined>
@@ -63,10 +90,21 @@ export function parseRelayConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     staticDir: pick('static-dir', 'STATIC_DIR', DEFAULT_RELAY_CONFIG.staticDir),
     heartbeatMs: pick('heartbeat-ms', 'HEARTBEAT_MS', DEFAULT_RELAY_CONFIG.heartbeatMs),
     adminToken: pick('admin-token', 'ADMIN_TOKEN', DEFAULT_RELAY_CONFIG.adminToken),
+    rpcUrl: pick('rpc-url', 'RPC_URL', DEFAULT_RELAY_CONFIG.rpcUrl),
+    chainId: pick('chain-id', 'CHAIN_ID', DEFAULT_RELAY_CONFIG.chainId),
+    distributor: pick('distributor', 'DISTRIBUTOR', DEFAULT_RELAY_CONFIG.distributor),
+    coordinatorKey: pick('coordinator-key', 'COORDINATOR_KEY', DEFAULT_RELAY_CONFIG.coordinatorKey),
+    roundsPerEpoch: pick('rounds-per-epoch', 'ROUNDS_PER_EPOCH', DEFAULT_RELAY_CONFIG.roundsPerEpoch),
+    epochPool: pick('epoch-pool', 'EPOCH_POOL', DEFAULT_RELAY_CONFIG.epochPool),
   })
   if (!parsed.success)
     throw new RelayConfigError('Invalid relay settings.', {
       details: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    })
+  const settled = [parsed.data.rpcUrl, parsed.data.distributor, parsed.data.coordinatorKey]
+  if (settled.some(Boolean) && !settled.every(Boolean))
+    throw new RelayConfigError('Incomplete settlement settings.', {
+      details: 'Settlement needs --rpc-url, --distributor and --coordinator-key together (or none of them).',
     })
   return parsed.data
 }

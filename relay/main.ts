@@ -8,7 +8,9 @@ import { parseRelayConfig } from './config.ts'
 import { Coordinator } from './coordinator/Coordinator.ts'
 import { type CoordinatorService, coordinatorService } from './coordinator/coordinatorService.ts'
 import { createHttpServer } from './http/createHttpServer.ts'
+import { settlementRoutes } from './http/settlementRoutes.ts'
 import { createRelayNode } from './libp2p/createRelayNode.ts'
+import { type SettlementWire, wireSettlement } from './settlement/wireSettlement.ts'
 import { Store } from './store/openStore.ts'
 import { writeFileAtomic } from './store/writeFileAtomic.ts'
 
@@ -33,11 +35,32 @@ async function main(): Promise<void> {
   const config = parseRelayConfig(process.argv.slice(2), process.env)
   const store = new Store({ dataDir: config.dataDir })
   let service: CoordinatorService | undefined
+  let wire: SettlementWire | undefined
   const coordinator = new Coordinator({
     store,
     heartbeatMs: config.heartbeatMs,
-    onGlobal: (update) => service?.publishGlobal(update),
+    onGlobal: (update) => {
+      service?.publishGlobal(update)
+      wire?.onCommitted(update)
+    },
   })
+  // Settlement is optional: without a chain the relay trains and records work but pays nothing.
+  if (config.rpcUrl)
+    wire = await wireSettlement({
+      coordinator,
+      config: {
+        rpcUrl: config.rpcUrl,
+        chainId: config.chainId,
+        distributor: config.distributor as `0x${string}`,
+        coordinatorKey: config.coordinatorKey as `0x${string}`,
+        roundsPerEpoch: config.roundsPerEpoch,
+        ...(config.epochPool ? { epochPool: BigInt(config.epochPool) } : {}),
+        dataDir: config.dataDir,
+      },
+    }).catch((error: unknown) => {
+      store.close()
+      throw error
+    })
   const { node, multiaddrs } = await createRelayNode({
     dataDir: config.dataDir,
     host: config.host,
@@ -51,6 +74,7 @@ async function main(): Promise<void> {
     adminToken,
     staticDir: config.staticDir,
     dataDir: config.dataDir,
+    extraRoutes: settlementRoutes({ wire }),
     statusExtra: () => ({
       relay: {
         peerId: node.peerId.toString(),
@@ -72,8 +96,15 @@ async function main(): Promise<void> {
   out(`  admin:  ${httpUrl}/admin#token=${adminToken}`)
   out(`  p2p:    ${multiaddrs.map(String).join(' ')}`)
   out(`  token:  ${adminToken}`)
+  if (wire) {
+    out(`  rewards: ${httpUrl}/rewards`)
+    out(`  chain:  ${wire.info.chainId} at ${wire.info.rpcUrl}, distributor ${wire.info.distributor}`)
+  } else out('  chain:  none (no --rpc-url): contributions are recorded, no rewards are settled')
+  const chain = wire
+    ? { chainId: wire.info.chainId, rpcUrl: wire.info.rpcUrl, distributor: wire.info.distributor }
+    : null
   out(
-    `CUMULUS_READY ${JSON.stringify({ httpUrl, multiaddrs: multiaddrs.map(String), peerId: node.peerId.toString(), adminToken })}`,
+    `CUMULUS_READY ${JSON.stringify({ httpUrl, multiaddrs: multiaddrs.map(String), peerId: node.peerId.toString(), adminToken, chain })}`,
   )
 
   let stopping = false
@@ -86,6 +117,7 @@ async function main(): Promise<void> {
     server.closeAllConnections()
     await new Promise<void>((resolve) => server.close(() => resolve()))
     await service?.stop()
+    await wire?.stop()
     await node.stop()
     store.close()
     out('Cumulus relay stopped')
@@ -96,6 +128,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // BaseError messages carry their details and hints (e.g. which RPC serves which chain).
   process.stderr.write(`relay failed to start: ${error instanceof Error ? error.message : String(error)}\n`)
   process.exit(1)
 })

@@ -23,6 +23,8 @@ export type CreateHttpServerParameters = {
   dataDir: string
   /** Extra fields for GET /api/status (relay multiaddrs, egress counters). */
   statusExtra?: () => Record<string, unknown>
+  /** More /api routes (settlement); resolves true when it answered the request. */
+  extraRoutes?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>
 }
 
 const RUN_ACTION = /^\/api\/runs\/([A-Za-z0-9_-]{1,128})\/(start|pause|stop)$/
@@ -94,6 +96,7 @@ export function createHttpServer(parameters: CreateHttpServerParameters): Server
       if (!coordinator.hasRun(runId)) throw new HttpError(404, `No run ${runId}.`)
       return sendJson(res, 200, coordinator.act(runId, action[2] as 'start' | 'pause' | 'stop'))
     }
+    if (await p.extraRoutes?.(req, res, path)) return
     throw new HttpError(404, `No route ${req.method} ${path}.`)
   }
 }
@@ -115,7 +118,7 @@ function authorize(p: CreateHttpServerParameters, req: IncomingMessage): void {
     throw new HttpError(401, 'Organiser actions need Authorization: Bearer <admin token>.')
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+export async function readJson(req: IncomingMessage): Promise<unknown> {
   const type = req.headers['content-type'] ?? ''
   if (!type.startsWith('application/json')) throw new HttpError(400, 'Body must be application/json.')
   const declared = Number(req.headers['content-length'] ?? 0)
@@ -145,7 +148,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
   res.end(JSON.stringify(body))
 }

@@ -1,0 +1,251 @@
+import { join } from 'node:path'
+import {
+  type Address,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  getAddress,
+  type Hex,
+  http,
+  type PublicClient,
+} from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { DEFAULT_TRAIN_CONFIG } from '../../core/config/train.ts'
+import type { RunConfig } from '../../core/coordinator/types.ts'
+import { serializeError } from '../../core/errors/base.ts'
+import { logger } from '../../core/log.ts'
+import { isPresetName, MODEL_PRESETS } from '../../core/model/config.ts'
+import type { Ack, Reject, Submit } from '../../core/protocol/messages.ts'
+import { submissionContribution } from '../../core/protocol/submissionContribution.ts'
+import { runKey } from '../../core/receipts/runKey.ts'
+import type { PeerLink } from '../../core/receipts/types.ts'
+import type { Coordinator, GlobalUpdate } from '../coordinator/Coordinator.ts'
+import { type SettlementService, settlement } from './settlement.ts'
+import { createSqliteCreditStore, type SqliteCreditStore } from './sqliteCreditStore.ts'
+
+const log = logger('relay:settlement:wire')
+
+export type SettlementWireConfig = {
+  rpcUrl: string
+  /** Expected chain id; 0 takes the RPC's own. */
+  chainId: number
+  distributor: Address
+  coordinatorKey: Hex
+  roundsPerEpoch: number
+  /** Wei per epoch; undefined = the run's whole uncommitted pool. */
+  epochPool?: bigint
+  /** The relay's data dir: the credit database lives under it. */
+  dataDir: string
+  /** Poll interval for receipts (ms); a dev chain mines instantly. */
+  pollingInterval?: number
+  signal?: AbortSignal
+}
+
+/** What GET /api/chain serves: enough for the rewards page and the tab's EIP-712 domain. */
+export type ChainInfo = {
+  chainId: number
+  rpcUrl: string
+  distributor: Address
+  coordinator: Address
+  roundsPerEpoch: number
+  /** On-chain keys (core/receipts runKey) of the coordinator's runs. */
+  runIds: Hex[]
+  runs: { id: string; key: Hex }[]
+}
+
+/**
+ * Connects the coordinator to settlement: every acked submission that carries a session-key signature is
+ * credited to the linked wallet (capped at the round's real token budget), and every `roundsPerEpoch`
+ * committed rounds the epoch is closed and its root posted with the coordinator key. Unsigned submissions
+ * (no wallet linked) still train the model; they just earn nothing.
+ */
+export class SettlementWire {
+  readonly settlement: SettlementService
+  readonly info: Omit<ChainInfo, 'runIds' | 'runs'>
+  private readonly store: SqliteCreditStore
+  private readonly coordinator: Coordinator
+  private readonly epochPool: bigint | undefined
+  private readonly rpe: bigint
+  /** Credits being verified: an epoch closes only after the credits of its rounds landed. */
+  private readonly crediting = new Set<Promise<unknown>>()
+  /** Epoch closes run one after another (each posts a transaction with the same key). */
+  private closing: Promise<unknown> = Promise.resolve()
+  /** Epochs whose close failed (RPC down, run without a pool): retried at the next epoch boundary. */
+  private readonly retry = new Map<string, { runId: string; epoch: bigint }>()
+
+  constructor(init: {
+    settlement: SettlementService
+    store: SqliteCreditStore
+    coordinator: Coordinator
+    info: SettlementWire['info']
+    epochPool?: bigint | undefined
+  }) {
+    this.settlement = init.settlement
+    this.store = init.store
+    this.coordinator = init.coordinator
+    this.info = init.info
+    this.epochPool = init.epochPool
+    this.rpe = BigInt(init.info.roundsPerEpoch)
+    // The coordinator has no acceptance hook: wrap its submit so every ack passes through here.
+    const submit = this.coordinator.submit.bind(this.coordinator)
+    this.coordinator.submit = async (meta, readBytes, options) => {
+      const response = await submit(meta, readBytes, options)
+      this.onResponse(meta, response)
+      return response
+    }
+  }
+
+  chainInfo(): ChainInfo {
+    const runs = this.coordinator.listRuns().map((r) => ({ id: r.runId, key: runKey(r.runId) }))
+    return { ...this.info, runIds: runs.map((r) => r.key), runs }
+  }
+
+  /** Verifies and keeps a wallet-signed PeerLink (POST /api/link). */
+  async link({ link, signature, signal }: { link: PeerLink; signature: Hex; signal?: AbortSignal }) {
+    return this.settlement.submitPeerLink({ link, signature, ...(signal ? { signal } : {}) })
+  }
+
+  /** Called with each committed round's new global (the coordinator's onGlobal). */
+  onCommitted(update: GlobalUpdate): void {
+    const committed = BigInt(update.round - 1)
+    const status = this.coordinator.hasRun(update.runId) ? this.coordinator.runStatus(update.runId).status : 'stopped'
+    // The last round of an epoch, or the last round of the run (a partial epoch is paid too).
+    if ((committed + 1n) % this.rpe === 0n || status === 'finished')
+      this.closeEpoch({ runId: update.runId, epoch: committed / this.rpe })
+  }
+
+  /** Closes (runId, epoch) after pending credits, then retries earlier failures. Resolves when done. */
+  closeEpoch({ runId, epoch }: { runId: string; epoch: bigint }): Promise<unknown> {
+    const targets = [...this.retry.values(), { runId, epoch }]
+    this.retry.clear()
+    const next = this.closing.then(async () => {
+      await Promise.allSettled([...this.crediting])
+      for (const t of targets) {
+        try {
+          const closed = await this.settlement.closeEpoch({
+            runId: runKey(t.runId),
+            epoch: t.epoch,
+            ...(this.epochPool === undefined ? {} : { pool: this.epochPool }),
+          })
+          log('epoch %d of %s: %s (%d claims)', t.epoch, t.runId, closed.status, closed.claims.length)
+        } catch (error) {
+          const e = serializeError(error)
+          log.error(
+            'closing epoch %d of %s failed: %s %s',
+            t.epoch,
+            t.runId,
+            e.shortMessage ?? e.message,
+            e.details ?? '',
+          )
+          this.retry.set(`${t.runId}:${t.epoch}`, t)
+        }
+      }
+    })
+    this.closing = next
+    return next
+  }
+
+  /** Resolves once every credit and epoch close started so far has finished (tests, shutdown). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.crediting])
+    await this.closing
+  }
+
+  async stop(): Promise<void> {
+    await this.settled()
+    await this.settlement.stop()
+    this.store.close()
+  }
+
+  private onResponse(meta: Submit, response: Ack | Reject): void {
+    if (response.type !== 'ack' || !meta.signature) return
+    const config = this.coordinator.hasRun(meta.runId) ? this.coordinator.runState(meta.runId).config : undefined
+    const task = this.credit(meta, meta.signature as Hex, config).catch((error: unknown) => {
+      const e = serializeError(error)
+      log('no credit for %s round %d from %s: %s', meta.runId, meta.round, meta.peerId, e.shortMessage ?? e.message)
+    })
+    this.crediting.add(task)
+    void task.finally(() => this.crediting.delete(task))
+  }
+
+  private async credit(meta: Submit, signature: Hex, config: RunConfig | undefined): Promise<void> {
+    const contribution = submissionContribution(meta)
+    const budget = config ? roundTokenBudget(config) : undefined
+    // workDone is signed as the tab's stats.tokens: a tab claiming more than its assignment allows gets nothing.
+    if (budget !== undefined && contribution.workDone > budget)
+      throw new Error(`workDone ${contribution.workDone} exceeds the round's budget ${budget}`)
+    const { wallet, epoch, work } = await this.settlement.submitContribution({
+      contribution,
+      signature,
+      expected: { updateHash: contribution.updateHash, modelHash: contribution.modelHash },
+    })
+    log('credited %s round %d (epoch %d): %d tokens to %s', meta.runId, meta.round, epoch, work, wallet)
+  }
+}
+
+/** Tokens one round of a run can process: batch × context length × H inner steps (the real assignment). */
+export function roundTokenBudget(config: Pick<RunConfig, 'preset' | 'innerSteps'>): bigint | undefined {
+  if (!isPresetName(config.preset)) return undefined
+  const { contextLength } = MODEL_PRESETS[config.preset]
+  return BigInt(DEFAULT_TRAIN_CONFIG.batchSize * contextLength * config.innerSteps)
+}
+
+/**
+ * Builds clients from the relay's settlement settings, checks the chain and the contract (WrongChainError /
+ * DistributorNotFoundError with the RPC named), opens the credit database and wires the coordinator.
+ * The database file is per (chain, distributor, genesis block): a fresh dev chain never inherits stale roots.
+ */
+export async function wireSettlement({
+  config,
+  coordinator,
+}: {
+  config: SettlementWireConfig
+  coordinator: Coordinator
+}): Promise<SettlementWire> {
+  const { rpcUrl, signal, pollingInterval = 250 } = config
+  const probe = createPublicClient({ transport: http(rpcUrl) })
+  const actual = await probe.getChainId()
+  const chainId = config.chainId || actual
+  signal?.throwIfAborted()
+  const chain = defineChain({
+    id: chainId,
+    name: `chain ${chainId}`,
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [rpcUrl] } },
+  })
+  const account = privateKeyToAccount(config.coordinatorKey)
+  const publicClient = createPublicClient({ chain, transport: http(rpcUrl), pollingInterval }) as PublicClient
+  const walletClient = createWalletClient({ account, chain, transport: http(rpcUrl), pollingInterval })
+  const distributor = getAddress(config.distributor)
+  let genesis = 'nogenesis'
+  if (actual === chainId) {
+    const block = await publicClient.getBlock({ blockNumber: 0n })
+    genesis = (block.hash ?? '0x').slice(2, 10)
+  }
+  const store = createSqliteCreditStore({
+    path: join(config.dataDir, 'settlement', `${chainId}-${distributor.toLowerCase()}-${genesis}.sqlite`),
+  })
+  const service = settlement({
+    publicClient,
+    walletClient,
+    distributor,
+    chainId,
+    store,
+    roundsPerEpoch: BigInt(config.roundsPerEpoch),
+    // The largest assignment any preset can get is capped per run in SettlementWire.credit; this is a backstop.
+    maxWorkPerContribution: 2n ** 64n,
+  })
+  try {
+    await service.start(signal ? { signal } : {})
+  } catch (error) {
+    store.close()
+    throw error
+  }
+  return new SettlementWire({
+    settlement: service,
+    store,
+    coordinator,
+    epochPool: config.epochPool,
+    info: { chainId, rpcUrl, distributor, coordinator: account.address, roundsPerEpoch: config.roundsPerEpoch },
+  })
+}
