@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { PROTOCOL_VERSION } from '../protocol/constants.ts'
 import type { Submit } from '../protocol/messages.ts'
+import { createRng, normal } from '../random.ts'
 import { aggregateUpdates, l2Norm } from './aggregateUpdates.ts'
 import { applyOuterStep } from './applyOuterStep.ts'
 import { assignmentFor } from './assignmentFor.ts'
@@ -183,5 +184,20 @@ describe('outer step', () => {
     expect(second.params[0]).toBeCloseTo(1 - 0.7 * 0.95, 6)
     const direct = applyOuterStep({ state, aggregate: g, learningRate: 0.7, momentum: 0.9, oneStepDelay: false })
     expect(direct.params[1]).toBeCloseTo(1 + 0.7 * 0.95, 6)
+  })
+})
+
+describe('trimmed mean', () => {
+  it('equals the sort-based definition', () => {
+    const rng = createRng(3)
+    const n = 37
+    const deltas = Array.from({ length: n }, () => new Float32Array(300).map(() => normal(rng)))
+    const { aggregate, trimmed } = aggregateUpdates({ deltas, robust: { clipFactor: 1000, trimFraction: 0.2 } })
+    expect(trimmed).toBe(7)
+    for (const i of [0, 1, 150, 299]) {
+      const column = deltas.map((d) => d[i]!).sort((a, b) => a - b)
+      const middle = column.slice(7, n - 7)
+      expect(aggregate[i]).toBeCloseTo(middle.reduce((a, b) => a + b, 0) / middle.length, 5)
+    }
   })
 })
