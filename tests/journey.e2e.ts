@@ -272,7 +272,10 @@ describe.skipIf(!runnable)('journey: tabs train one model together', () => {
     expect(curve.length).toBeGreaterThanOrEqual(5)
     expect(curve.at(-1)!).toBeLessThan(curve[0]!)
 
-    // The newcomer applied global updates from gossip and verified their hashes.
+    // Tabs applied global updates from gossip and verified the resulting parameter hashes.
+    const applied = Number(await volunteers[0]!.getByTestId('updates-applied').getAttribute('data-count'))
+    console.log(`journey: first tab applied ${applied} global updates from gossip (hash-checked)`)
+    expect(applied).toBeGreaterThanOrEqual(1)
     await newcomer.screenshot({ path: join(ARTIFACTS, 'journey-volunteer-late.png'), fullPage: true })
     await admin.screenshot({ path: join(ARTIFACTS, 'journey-admin-late.png'), fullPage: true })
     console.log(`journey: done in ${elapsed()}`)

@@ -14,6 +14,7 @@ import type { Swarm, SwarmMessage } from '../swarm/swarm.ts'
 import { fetchCheckpoint, handleCheckpoint, type ServedCheckpoint } from './checkpointExchange.ts'
 import {
   DEFAULT_HEARTBEAT_MS,
+  GOSSIP_GRACE_MS,
   JOIN_RETRY_MS,
   MAX_LOSS_POINTS,
   MAX_OFFLINE_RETRY_MS,
@@ -94,6 +95,9 @@ export class Participant extends EventTarget {
   #unsubscribe: (() => void) | null = null
   #roundController: AbortController | null = null
   #paused = false
+  /** The base hash whose gossip grace period is running, and when it ends. */
+  #graceFor: string | null = null
+  #graceUntil = 0
 
   constructor(options: ParticipantOptions) {
     super()
@@ -185,13 +189,23 @@ export class Participant extends EventTarget {
         }
         this.#scheduleHeartbeat(signal)
       }
+      const assignment = this.#state.run?.status === 'running' ? this.#state.assignment : null
+      if (assignment && assignment.baseHash !== this.#graceFor) {
+        this.#graceFor = assignment.baseHash
+        this.#graceUntil = Date.now() + GOSSIP_GRACE_MS
+      }
       const action = nextAction({
-        assignment: this.#state.run?.status === 'running' ? this.#state.assignment : null,
+        assignment,
         localHash: this.#model?.hash ?? null,
+        localRound: this.#model?.round ?? null,
+        gossipGraceUntil: this.#graceUntil,
         doneRounds: this.#doneRounds,
         now: Date.now(),
       })
-      if (action.type === 'wait') {
+      if (action.type === 'wait' && action.why === 'awaiting-gossip') {
+        this.#setPhase('waiting-for-others')
+        await this.#sleep(Math.max(50, this.#graceUntil - Date.now()), signal)
+      } else if (action.type === 'wait') {
         if (!this.#state.relayReachable) this.#setPhase('offline')
         else if (this.#state.run?.status !== 'running') this.#setPhase('waiting-for-run')
         else this.#setPhase('waiting-for-others')

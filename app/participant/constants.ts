@@ -23,6 +23,12 @@ export const SUBMIT_TIMEOUT_MS = 60_000
 export const PEER_CHECKPOINT_TIMEOUT_MS = 5_000
 export const RELAY_CHECKPOINT_TIMEOUT_MS = 60_000
 
+/**
+ * A tab one round behind waits this long for the global update on gossip
+ * (int8, ~4x smaller than a checkpoint) before it downloads the checkpoint.
+ */
+export const GOSSIP_GRACE_MS = 3_000
+
 /** Points kept in the local loss history (older ones are thinned, not dropped). */
 export const MAX_LOSS_POINTS = 600
 

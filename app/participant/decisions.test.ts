@@ -48,6 +48,15 @@ describe('nextAction', () => {
       assignment,
     })
   })
+
+  it('gives gossip a moment when exactly one round behind, then fetches', () => {
+    const behind = { assignment, localHash: hash('b'), localRound: 2, doneRounds: new Set<number>() }
+    expect(nextAction({ ...behind, gossipGraceUntil: 5, now: 0 })).toEqual({ type: 'wait', why: 'awaiting-gossip' })
+    expect(nextAction({ ...behind, gossipGraceUntil: 5, now: 5 })).toMatchObject({ type: 'fetch-checkpoint' })
+    expect(nextAction({ ...behind, localRound: 0, gossipGraceUntil: 5, now: 0 })).toMatchObject({
+      type: 'fetch-checkpoint',
+    })
+  })
 })
 
 describe('shardWindow', () => {

@@ -1,5 +1,6 @@
 import type { InitParameters } from '../../worker/api.ts'
 import { createTrainerClient, type TrainerClient } from '../../worker/client.ts'
+import { parseDashboard } from '../admin/dashboard.ts'
 import { Swarm } from '../swarm/swarm.ts'
 import { httpCorpusSource } from './fetchCorpus.ts'
 import { initialState } from './initialState.ts'
@@ -14,6 +15,10 @@ export type ParticipantStoreOptions = {
 }
 
 const SETTINGS_KEY = 'cumulus:volunteer:settings'
+/** The run's loss curve (from the relay's status document) refreshes this often. */
+const RUN_POLL_MS = 3_000
+
+export type RunLossPoint = { round: number; loss: number | null; validation: number | null }
 
 type Settings = { dutyCycle: number; pauseWhenHidden: boolean }
 
@@ -30,6 +35,11 @@ export class ParticipantStore {
   pauseWhenHidden = $state(true)
   userPaused = $state(false)
   hidden = $state(typeof document !== 'undefined' && document.hidden)
+  /** Committed rounds of the joined run: mean training loss of accepted work and validation loss, when the relay reports it. */
+  runLoss: RunLossPoint[] = $state([])
+  /** Whether the relay's HTTP API answered the last poll (the PWA shows an offline banner otherwise). */
+  httpReachable = $state(true)
+  #pollTimer: ReturnType<typeof setTimeout> | undefined
 
   #options: ParticipantStoreOptions
   #participant: Participant | null = null
@@ -64,6 +74,7 @@ export class ParticipantStore {
       this.#participant = participant
       participant.start()
       this.running = true
+      this.#pollRun()
       this.userPaused = false
       await this.#syncPause()
     } catch (error) {
@@ -84,10 +95,26 @@ export class ParticipantStore {
     try {
       await participant.stop()
     } finally {
+      clearTimeout(this.#pollTimer)
       this.#participant = null
       this.running = false
       this.busy = false
     }
+  }
+
+  async #pollRun(): Promise<void> {
+    if (!this.running) return
+    try {
+      const response = await fetch(`${this.#options.apiBase}/api/status`, { signal: AbortSignal.timeout(5_000) })
+      const dashboard = parseDashboard(await response.json())
+      this.httpReachable = true
+      const run = dashboard.runs.find((r) => r.runId === this.state.runId)
+      if (run)
+        this.runLoss = run.history.map((r) => ({ round: r.round, loss: r.trainLoss, validation: r.validationLoss }))
+    } catch {
+      this.httpReachable = false
+    }
+    this.#pollTimer = setTimeout(() => void this.#pollRun(), RUN_POLL_MS)
   }
 
   async togglePause(): Promise<void> {

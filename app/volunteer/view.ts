@@ -1,4 +1,5 @@
 import { lossX } from '../participant/lossHistory.ts'
+import type { RunLossPoint } from '../participant/participant.svelte.ts'
 import type { ContributionRecord, ParticipantState } from '../participant/types.ts'
 import type { ChartSeries } from '../ui/chartGeometry.ts'
 
@@ -9,17 +10,24 @@ export const DUTY_CYCLES = [
   { value: 1, label: '100%' },
 ] as const
 
-/** Series of the volunteer's loss chart: this tab's inner loss, and the coordinator's validation loss. */
-export function lossSeries(state: ParticipantState): ChartSeries[] {
+/**
+ * Series of the volunteer's loss chart: this tab's inner loss by step, the
+ * run's mean loss per committed round (all tabs), and the coordinator's
+ * validation loss when it reports one. A round's point sits at its end (x = r + 1).
+ */
+export function lossSeries(state: ParticipantState, runLoss: readonly RunLossPoint[] = []): ChartSeries[] {
   const steps = state.steps || state.assignment?.steps || 1
   const series: ChartSeries[] = [
-    { label: 'my training loss', points: state.lossHistory.map((p) => ({ x: lossX(p, steps), y: p.loss })) },
+    { label: 'this tab (per step)', points: state.lossHistory.map((p) => ({ x: lossX(p, steps), y: p.loss })) },
   ]
-  if (state.validationHistory.length > 0)
-    series.push({
-      label: 'validation loss (run)',
-      points: state.validationHistory.map((p) => ({ x: p.round, y: p.loss })),
-    })
+  const mean = runLoss.filter((p) => p.loss !== null)
+  if (mean.length > 0)
+    series.push({ label: 'all tabs (per round)', points: mean.map((p) => ({ x: p.round + 1, y: p.loss! })) })
+  const validation = [
+    ...state.validationHistory.map((p) => ({ x: p.round, y: p.loss })),
+    ...runLoss.filter((p) => p.validation !== null).map((p) => ({ x: p.round + 1, y: p.validation! })),
+  ]
+  if (validation.length > 0) series.push({ label: 'validation', points: validation })
   return series
 }
 
