@@ -6,7 +6,7 @@
  * EVM chain instead (the organiser creates and funds run pools there). Ctrl-C stops everything.
  *
  * Flags (env CUMULUS_* works for the relay's own): --rpc-url --chain-id --distributor --coordinator-key
- * --data-dir --host --http-port --p2p-port --heartbeat-ms --admin-token --rounds-per-epoch --epoch-pool
+ * --static-dir --data-dir --host --http-port --p2p-port --heartbeat-ms --admin-token --rounds-per-epoch --epoch-pool
  * --pool-eth (anvil only) --anvil-port --no-build
  *
  * Prints the URLs, then one machine line `CUMULUS_START {json}` for scripts and tests.
@@ -69,6 +69,7 @@ const DEFAULT_EPOCH_POOL_ETH = '1'
 const DEFAULT_ROUNDS_PER_EPOCH = '2'
 
 const relayFlags = [
+  'static-dir',
   'data-dir',
   'host',
   'http-port',
@@ -173,7 +174,8 @@ async function main(): Promise<void> {
   }
 
   // 3. The relay.
-  const args = ['--import', 'tsx', join(repo, 'relay', 'main.ts'), '--static-dir', distDir]
+  const args = ['--import', 'tsx', join(repo, 'relay', 'main.ts')]
+  if (!str('static-dir', 'STATIC_DIR')) args.push('--static-dir', distDir)
   args.push('--rpc-url', rpcUrl, '--chain-id', String(chainId), '--distributor', distributor)
   for (const flag of relayFlags) {
     const value = str(flag)
