@@ -28,7 +28,8 @@ const ADMIN_TOKEN = 'journey-admin-token'
 /** Small rounds so that ~10 fit in a few minutes on 2 shared cores. */
 const INNER_STEPS = 8
 const ROUNDS = 12
-const HEARTBEAT_MS = 1_000
+/** Tabs expire after 3 missed heartbeats: 6 s, short enough for the leaving-tab step, long enough for a loaded host. */
+const HEARTBEAT_MS = 2_000
 
 const runnable = canCreateNetNamespace() && chromiumAvailable()
 

@@ -277,13 +277,20 @@ export class Participant extends EventTarget {
     return true
   }
 
-  #scheduleHeartbeat(signal: AbortSignal): void {
+  /**
+   * Heartbeats at a fixed rate (the next one is due heartbeatMs after the
+   * previous one STARTED): a slow answer on a busy machine must not stretch the
+   * period towards the coordinator's expiry window.
+   */
+  #scheduleHeartbeat(signal: AbortSignal, delayMs = this.#heartbeatMs): void {
     clearTimeout(this.#heartbeatTimer)
     this.#heartbeatTimer = setTimeout(() => {
+      const started = Date.now()
       this.#heartbeat(signal).finally(() => {
-        if (!signal.aborted && this.#state.runId) this.#scheduleHeartbeat(signal)
+        if (!signal.aborted && this.#state.runId)
+          this.#scheduleHeartbeat(signal, Math.max(0, this.#heartbeatMs - (Date.now() - started)))
       })
-    }, this.#heartbeatMs)
+    }, delayMs)
   }
 
   async #heartbeat(signal: AbortSignal): Promise<void> {
@@ -411,9 +418,11 @@ export class Participant extends EventTarget {
       )
       this.#set({ bytesSent: this.#state.bytesSent + bytesSent })
       if (response.type === 'ack') this.#updateContribution(round, { status: 'accepted' })
-      else if (response.type === 'reject')
+      else if (response.type === 'reject') {
         this.#updateContribution(round, { status: 'rejected', reason: response.reason })
-      else throw new UnexpectedResponseError('ack', response.type)
+        // Expired while training (a long stall): join again now rather than at the next heartbeat.
+        if (response.reason === 'not-a-member') this.#set({ runId: null, run: null, assignment: null })
+      } else throw new UnexpectedResponseError('ack', response.type)
       this.#setPhase('waiting-for-others')
     } catch (error) {
       if (signal.aborted) return
