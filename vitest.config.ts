@@ -8,7 +8,14 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['core/**/*.test.ts', 'relay/**/*.test.ts', 'worker/**/*.test.ts', 'contracts/**/*.test.ts', 'sim/**/*.test.ts', 'app/**/*.test.ts'],
+          include: [
+            'core/**/*.test.ts',
+            'relay/**/*.test.ts',
+            'worker/**/*.test.ts',
+            'contracts/**/*.test.ts',
+            'sim/**/*.test.ts',
+            'app/**/*.test.ts',
+          ],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           pool: 'forks',
