@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     chainId = actual
   } else {
     const port = Number(str('anvil-port') ?? 8545)
-    anvil = await startAnvil({ port }).catch(() => startAnvil())
+    anvil = port ? await startAnvil({ port }).catch(() => startAnvil()) : await startAnvil()
     rpcUrl = anvil.rpcUrl
     chainId = anvil.chain.id
     const owner = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 0 })
