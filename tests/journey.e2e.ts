@@ -277,8 +277,23 @@ describe.skipIf(!runnable)('journey: tabs train one model together', () => {
     const applied = Number(await volunteers[0]!.getByTestId('updates-applied').getAttribute('data-count'))
     console.log(`journey: first tab applied ${applied} global updates from gossip (hash-checked)`)
     expect(applied).toBeGreaterThanOrEqual(1)
+    const late = newcomer.getByTestId('updates-applied')
+    const fromPeers = Number(await late.getAttribute('data-from-peers'))
+    console.log(
+      `journey: newcomer downloaded the model ${fromPeers}x from tabs, ${await late.getAttribute('data-from-relay')}x from the relay`,
+    )
+    // The late joiner got the model from a neighbour over WebRTC, not from the relay.
+    expect(fromPeers).toBeGreaterThanOrEqual(1)
     await newcomer.screenshot({ path: join(ARTIFACTS, 'journey-volunteer-late.png'), fullPage: true })
     await admin.screenshot({ path: join(ARTIFACTS, 'journey-admin-late.png'), fullPage: true })
+
+    // The relay goes away: the PWA says so instead of pretending to train on.
+    const exited = new Promise((resolve) => relay!.once('exit', resolve))
+    relay!.kill('SIGTERM')
+    await exited
+    await newcomer.getByTestId('offline-banner').waitFor({ timeout: 20_000 })
+    await newcomer.screenshot({ path: join(ARTIFACTS, 'journey-volunteer-offline.png'), fullPage: true })
+    console.log(`journey: ${elapsed()} relay stopped, volunteer page shows the offline banner`)
     console.log(`journey: done in ${elapsed()}`)
   }
 })

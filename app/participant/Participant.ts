@@ -20,6 +20,7 @@ import {
   MAX_OFFLINE_RETRY_MS,
   OFFLINE_RETRY_MS,
   PEER_CHECKPOINT_TIMEOUT_MS,
+  PEER_WAIT_MS,
   RELAY_CHECKPOINT_TIMEOUT_MS,
   SUBMIT_TIMEOUT_MS,
 } from './constants.ts'
@@ -444,6 +445,10 @@ export class Participant extends EventTarget {
       throw new CheckpointUnavailableError(`Unknown model preset ${assignment.preset}.`)
     const config = MODEL_PRESETS[assignment.preset]
     const layout = parameterLayout(config)
+    // A tab that just arrived has no direct link yet: give WebRTC a moment so the
+    // model comes from a neighbour rather than from the relay's uplink.
+    if (swarm.peers().every((p) => !p.direct) && (this.#state.run?.activePeers ?? 0) > 1)
+      await this.#waitForDirectPeer(PEER_WAIT_MS, signal)
     const direct = swarm.peers().filter((p) => p.direct)
     const sources = [
       ...direct.map((p) => ({ id: p.peerId, timeoutMs: PEER_CHECKPOINT_TIMEOUT_MS })),
@@ -472,6 +477,9 @@ export class Participant extends EventTarget {
           localRound: fetched.round,
           localHash: fetched.hash,
           bytesReceived: this.#state.bytesReceived + fetched.frame.byteLength,
+          ...(source.id === 'relay'
+            ? { checkpointsFromRelay: this.#state.checkpointsFromRelay + 1 }
+            : { checkpointsFromPeers: this.#state.checkpointsFromPeers + 1 }),
         })
         log('checkpoint round %d (%s) from %s', fetched.round, fetched.hash.slice(0, 10), source.id)
         return
@@ -482,6 +490,12 @@ export class Participant extends EventTarget {
     throw new CheckpointUnavailableError('No peer nor the relay served the current model.', {
       details: failures.join('; '),
     })
+  }
+
+  async #waitForDirectPeer(ms: number, signal: AbortSignal): Promise<void> {
+    const until = Date.now() + ms
+    while (Date.now() < until && !signal.aborted && this.#options.swarm.peers().every((p) => !p.direct))
+      await new Promise((resolve) => setTimeout(resolve, 200))
   }
 
   /** A global update from gossip: apply it to the page's copy of the model and check the announced hash. */

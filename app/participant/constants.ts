@@ -24,6 +24,13 @@ export const PEER_CHECKPOINT_TIMEOUT_MS = 5_000
 export const RELAY_CHECKPOINT_TIMEOUT_MS = 60_000
 
 /**
+ * A joining tab with no direct link yet waits this long for one before it
+ * downloads the model from the relay (WebRTC dials take ~0.4 s; discovery
+ * polls the relay every 2 s).
+ */
+export const PEER_WAIT_MS = 5_000
+
+/**
  * A tab one round behind waits this long for the global update on gossip
  * (int8, ~4x smaller than a checkpoint) before it downloads the checkpoint.
  */

@@ -21,6 +21,8 @@ export function initialState(): ParticipantState {
     bytesReceived: 0,
     updatesApplied: 0,
     updatesMismatched: 0,
+    checkpointsFromPeers: 0,
+    checkpointsFromRelay: 0,
     relayReachable: true,
     paused: false,
     error: null,

@@ -61,6 +61,9 @@ export type ParticipantState = {
   /** Global updates applied from gossip, and those whose resulting hash did not match. */
   updatesApplied: number
   updatesMismatched: number
+  /** Where this tab's checkpoints came from: other tabs over WebRTC, or the relay. */
+  checkpointsFromPeers: number
+  checkpointsFromRelay: number
   relayReachable: boolean
   paused: boolean
   /** Last error a person can act on, or null. */
