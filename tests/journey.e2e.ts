@@ -287,6 +287,18 @@ describe.skipIf(!runnable)('journey: tabs train one model together', () => {
     await newcomer.screenshot({ path: join(ARTIFACTS, 'journey-volunteer-late.png'), fullPage: true })
     await admin.screenshot({ path: join(ARTIFACTS, 'journey-admin-late.png'), fullPage: true })
 
+    // The volunteer's controls: a lower compute share, pause/resume, stop (leaves the run politely).
+    const first = volunteers[0]!
+    await first.getByText('50%', { exact: true }).click()
+    await first.getByTestId('pause').click()
+    await expect.poll(() => first.getByTestId('status-text').textContent(), { timeout: 10_000 }).toMatch(/^Paused/)
+    await first.getByTestId('pause').click()
+    await expect.poll(() => first.getByTestId('status-text').textContent(), { timeout: 10_000 }).not.toMatch(/^Paused/)
+    await volunteers[1]!.getByTestId('stop').click()
+    await expect
+      .poll(() => volunteers[1]!.getByTestId('phase').getAttribute('data-phase'), { timeout: 15_000 })
+      .toBe('stopped')
+
     // The relay goes away: the PWA says so instead of pretending to train on.
     const exited = new Promise((resolve) => relay!.once('exit', resolve))
     relay!.kill('SIGTERM')

@@ -2,8 +2,10 @@ import type { ParticipantState } from './types.ts'
 
 /** One honest sentence for the volunteer: what the tab is doing right now. */
 export function statusText(state: ParticipantState): string {
-  if (state.paused && (state.phase === 'training' || state.phase === 'waiting-for-others'))
-    return `Paused at round ${state.assignment?.round ?? '?'}, step ${state.step}/${state.steps}. Resume to continue.`
+  if (state.paused && !['idle', 'stopped', 'error', 'offline'].includes(state.phase))
+    return state.phase === 'training'
+      ? `Paused at round ${state.assignment?.round ?? '?'}, step ${state.step}/${state.steps}. Resume to continue.`
+      : 'Paused: this tab will not start a new round until you resume.'
   switch (state.phase) {
     case 'idle':
       return 'Not contributing. Press start to lend this tab to the run.'
