@@ -1,10 +1,11 @@
+import type { Hex } from 'viem'
 import { serializeError } from '../../core/errors/base.ts'
 import { logger } from '../../core/log.ts'
 import { isPresetName, MODEL_PRESETS, type ModelConfig } from '../../core/model/config.ts'
 import type { ParameterLayout } from '../../core/model/layout.ts'
 import { parameterHash, parameterLayout } from '../../core/model/parameters.ts'
 import { CHECKPOINT_PROTOCOL, globalTopic, MAX_UPDATE_BYTES, PROTOCOL_VERSION } from '../../core/protocol/constants.ts'
-import type { Assignment, Response, RunStatus } from '../../core/protocol/messages.ts'
+import type { Assignment, Response, RunStatus, Submit } from '../../core/protocol/messages.ts'
 import { encodeCheckpoint } from '../../core/wire/checkpoint.ts'
 import { decodeGlobalUpdate } from '../../core/wire/globalUpdate.ts'
 import { updateHash } from '../../core/wire/updateHash.ts'
@@ -58,6 +59,13 @@ export type ParticipantOptions = {
   init?: InitParameters
   /** Join this run only; any running run when omitted. */
   runId?: string
+  /**
+   * Signs a submission with the tab's session key once a wallet is linked
+   * (wallet.svelte.ts); undefined: the update trains the model but earns nothing.
+   */
+  sign?: (
+    meta: Pick<Submit, 'runId' | 'round' | 'peerId' | 'baseHash' | 'updateHash' | 'stats'>,
+  ) => Promise<Hex | undefined>
 }
 
 type Model = {
@@ -397,22 +405,30 @@ export class Participant extends EventTarget {
       if (bytes.byteLength > MAX_UPDATE_BYTES) throw new Error(`update of ${bytes.byteLength} bytes exceeds the limit`)
       this.#set({ phase: 'submitting' })
       this.#pushContribution(record)
+      const meta = {
+        runId: assignment.runId,
+        round,
+        peerId: swarm.peerId,
+        baseHash: assignment.baseHash,
+        updateHash: updateHash(bytes),
+        stats: {
+          loss: Number.isFinite(meanLoss) ? meanLoss : 0,
+          tokens: stats.tokens,
+          steps: stats.losses.length,
+          durationMs: Math.round(stats.seconds * 1000),
+        },
+      }
+      const signature = await this.#options.sign?.(meta).catch((error: unknown) => {
+        log.error('signing round %d failed: %O', round, error)
+        return undefined
+      })
       const { response, bytesSent } = await this.#controlWithBytes(
         {
           type: 'submit',
           version: PROTOCOL_VERSION,
-          peerId: swarm.peerId,
-          runId: assignment.runId,
-          round,
-          baseHash: assignment.baseHash,
-          updateHash: updateHash(bytes),
+          ...meta,
           updateBytes: bytes.byteLength,
-          stats: {
-            loss: Number.isFinite(meanLoss) ? meanLoss : 0,
-            tokens: stats.tokens,
-            steps: stats.losses.length,
-            durationMs: Math.round(stats.seconds * 1000),
-          },
+          ...(signature ? { signature } : {}),
         },
         bytes,
         signal,

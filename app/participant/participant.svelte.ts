@@ -4,7 +4,7 @@ import { parseDashboard } from '../admin/dashboard.ts'
 import { Swarm } from '../swarm/swarm.ts'
 import { httpCorpusSource } from './fetchCorpus.ts'
 import { initialState } from './initialState.ts'
-import { Participant } from './Participant.ts'
+import { Participant, type ParticipantOptions } from './Participant.ts'
 import type { ParticipantState } from './types.ts'
 
 export type ParticipantStoreOptions = {
@@ -12,6 +12,8 @@ export type ParticipantStoreOptions = {
   /** Resolves the relay's multiaddr (from the URL, or the relay's status document). */
   relayAddress: () => Promise<string>
   init?: InitParameters
+  /** Session-key signature per submission once a wallet is linked (WalletLinkStore.sign). */
+  sign?: ParticipantOptions['sign']
 }
 
 const SETTINGS_KEY = 'cumulus:volunteer:settings'
@@ -67,6 +69,7 @@ export class ParticipantStore {
         trainer: this.#trainer,
         corpus: httpCorpusSource({ apiBase: this.#options.apiBase }),
         ...(this.#options.init ? { init: this.#options.init } : {}),
+        ...(this.#options.sign ? { sign: this.#options.sign } : {}),
       })
       participant.addEventListener('change', () => {
         this.state = participant.state

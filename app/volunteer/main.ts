@@ -1,6 +1,7 @@
 import { mount } from 'svelte'
 import { endpointsFromUrl, relayAddressFromStatus } from '../participant/endpoints.ts'
 import { ParticipantStore } from '../participant/participant.svelte.ts'
+import { WalletLinkStore } from '../participant/wallet.svelte.ts'
 import '../ui/styles.css'
 import App from './App.svelte'
 
@@ -9,8 +10,12 @@ const { apiBase, relayAddress } = endpointsFromUrl(url)
 // Tests pin the backend (`?backend=wasm`) so that no benchmark runs on a 2-core machine.
 const backend = url.searchParams.get('backend')
 
+const wallet = new WalletLinkStore({ apiBase })
+void wallet.init()
+
 const store = new ParticipantStore({
   apiBase,
+  sign: wallet.sign,
   relayAddress: async () => {
     if (relayAddress) return relayAddress
     const response = await fetch(`${apiBase}/api/status`)
@@ -23,4 +28,4 @@ const store = new ParticipantStore({
 })
 
 const target = document.getElementById('app')
-if (target) mount(App, { target, props: { store } })
+if (target) mount(App, { target, props: { store, wallet } })
