@@ -215,6 +215,9 @@ export class Participant extends EventTarget {
         this.#setPhase('waiting-for-others')
         await this.#sleep(Math.max(50, this.#graceUntil - Date.now()), signal)
       } else if (action.type === 'wait') {
+        // A run that is over will not assign again: look for the next one (the page keeps showing the last).
+        const over = this.#state.run?.status === 'finished' || this.#state.run?.status === 'stopped'
+        if (over && !this.#options.runId) this.#set({ runId: null, assignment: null })
         if (!this.#state.relayReachable) this.#setPhase('offline')
         else if (this.#state.run?.status !== 'running') this.#setPhase('waiting-for-run')
         else this.#setPhase('waiting-for-others')

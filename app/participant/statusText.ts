@@ -14,9 +14,16 @@ export function statusText(state: ParticipantState): string {
     case 'connecting':
       return 'Connecting to the swarm…'
     case 'waiting-for-run':
-      return state.run?.status === 'paused'
-        ? 'Connected. The run is paused by its organiser.'
-        : 'Connected. Waiting for a run to start.'
+      switch (state.run?.status) {
+        case 'paused':
+          return 'Connected. The run is paused by its organiser.'
+        case 'finished':
+          return `The run finished after ${state.run.rounds} rounds. Thank you! Waiting for the next run.`
+        case 'stopped':
+          return 'The organiser stopped the run. Waiting for the next run.'
+        default:
+          return 'Connected. Waiting for a run to start.'
+      }
     case 'syncing':
       return `Downloading the current model${state.assignment ? ` (round ${state.assignment.round})` : ''}…`
     case 'training':
