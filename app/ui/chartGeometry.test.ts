@@ -48,5 +48,6 @@ describe('chartGeometry', () => {
   it('places ticks on 1/2/5 steps', () => {
     expect(niceTicks(0, 10, 5)).toEqual([0, 2, 4, 6, 8, 10])
     expect(niceTicks(2.13, 2.61, 4)).toEqual([2.2, 2.4, 2.6])
+    expect(niceTicks(0, 1, 5, { minStep: 1 })).toEqual([0, 1])
   })
 })

@@ -19,6 +19,8 @@ export type ChartGeometryParameters = {
   padding?: { left: number; right: number; top: number; bottom: number }
   /** Number of ticks wanted per axis (a hint: ticks land on 1/2/5 × 10^k). */
   ticks?: number
+  /** x is a count (rounds): ticks only on whole numbers. */
+  integerX?: boolean
 }
 
 export type ChartTick = { value: number; position: number; label: string }
@@ -38,7 +40,7 @@ export type ChartGeometryReturnType = {
 const DEFAULT_PADDING = { left: 44, right: 12, top: 10, bottom: 26 }
 
 export function chartGeometry(parameters: ChartGeometryParameters): ChartGeometryReturnType {
-  const { series, width, height, padding = DEFAULT_PADDING, ticks = 5 } = parameters
+  const { series, width, height, padding = DEFAULT_PADDING, ticks = 5, integerX = false } = parameters
   const plot = {
     left: padding.left,
     right: Math.max(padding.left + 1, width - padding.right),
@@ -73,7 +75,7 @@ export function chartGeometry(parameters: ChartGeometryParameters): ChartGeometr
     ends.push(last ? { x: round2(sx(last.x)), y: round2(sy(last.y)) } : null)
   }
 
-  const xTicks = niceTicks(xMin, xMax, ticks)
+  const xTicks = niceTicks(xMin, xMax, ticks, { minStep: integerX ? 1 : 0 })
     .filter((v) => v >= xMin && v <= xMax)
     .map((value) => ({ value, position: round2(sx(value)), label: formatTick(value) }))
   const yTicks = niceTicks(yMin, yMax, ticks)
@@ -93,12 +95,17 @@ function extent(values: number[]): [number, number] {
 }
 
 /** Ticks on 1/2/5 × 10^k steps covering [min, max] (Heckbert's "nice numbers"). */
-export function niceTicks(min: number, max: number, count: number): number[] {
+export function niceTicks(
+  min: number,
+  max: number,
+  count: number,
+  { minStep = 0 }: { minStep?: number } = {},
+): number[] {
   if (!(max > min) || count < 1) return [min]
   const raw = (max - min) / count
   const magnitude = 10 ** Math.floor(Math.log10(raw))
   const residual = raw / magnitude
-  const step = (residual > 5 ? 10 : residual > 2 ? 5 : residual > 1 ? 2 : 1) * magnitude
+  const step = Math.max(minStep, (residual > 5 ? 10 : residual > 2 ? 5 : residual > 1 ? 2 : 1) * magnitude)
   const first = Math.ceil(min / step) * step
   const out: number[] = []
   for (let v = first; v <= max + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)))
