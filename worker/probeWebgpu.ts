@@ -18,6 +18,13 @@ type AdapterInfoLike = {
 type AdapterLike = { info?: AdapterInfoLike; isFallbackAdapter?: boolean }
 type GpuLike = { requestAdapter(options?: { powerPreference?: string }): Promise<AdapterLike | null> }
 
+/**
+ * Held for the worker's lifetime: in Chromium 156 a garbage-collected adapter
+ * takes the WebGPU instance down with it ("A valid external Instance reference
+ * no longer exists"), and with it the device tfjs trains on.
+ */
+const retained: AdapterLike[] = []
+
 export async function probeWebgpu(): Promise<WebgpuProbe> {
   const gpu = (globalThis.navigator as { gpu?: GpuLike } | undefined)?.gpu
   if (!gpu) return { available: false, reason: 'navigator.gpu is missing (no WebGPU in this browser or context)' }
@@ -28,6 +35,7 @@ export async function probeWebgpu(): Promise<WebgpuProbe> {
     return { available: false, reason: `requestAdapter failed: ${String(error)}` }
   }
   if (!adapter) return { available: false, reason: 'requestAdapter returned null (WebGPU disabled or blocklisted)' }
+  retained.push(adapter)
   const info = adapter.info ?? {}
   const software =
     info.isFallbackAdapter === true || adapter.isFallbackAdapter === true || info.architecture === 'swiftshader'
