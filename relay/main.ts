@@ -13,6 +13,7 @@ import { createRelayNode } from './libp2p/createRelayNode.ts'
 import { type SettlementWire, wireSettlement } from './settlement/wireSettlement.ts'
 import { Store } from './store/openStore.ts'
 import { writeFileAtomic } from './store/writeFileAtomic.ts'
+import { Validator } from './validation/Validator.ts'
 
 /**
  * The relay process: libp2p relay node + coordinator service + SQLite ledger +
@@ -36,12 +37,19 @@ async function main(): Promise<void> {
   const store = new Store({ dataDir: config.dataDir })
   let service: CoordinatorService | undefined
   let wire: SettlementWire | undefined
+  const validator = new Validator({
+    store,
+    dataDir: config.dataDir,
+    runOf: (runId) => coordinator.runState(runId),
+  })
   const coordinator = new Coordinator({
     store,
     heartbeatMs: config.heartbeatMs,
     onGlobal: (update) => {
       service?.publishGlobal(update)
       wire?.onCommitted(update)
+      // After the commit and the publish: a held-out loss for the dashboard, off the critical path.
+      validator.enqueue(update)
     },
   })
   // Settlement is optional: without a chain the relay trains and records work but pays nothing.
@@ -118,6 +126,7 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => server.close(() => resolve()))
     await service?.stop()
     await wire?.stop()
+    await validator.stop()
     await node.stop()
     store.close()
     out('Cumulus relay stopped')

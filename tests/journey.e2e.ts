@@ -5,7 +5,7 @@
  * HTTP), real Chromium tabs inside a network namespace (so WebRTC gathers host
  * candidates), the real app bundle served by the relay. An organiser creates
  * and starts a run from the admin view by clicking; three volunteers press
- * start; ≥5 rounds complete with falling loss; a tab closed mid-round does not
+ * start; ≥5 rounds complete with falling held-out validation loss (the relay's); a tab closed mid-round does not
  * stall the run; a tab that joins late contributes within 2 rounds; tabs hold
  * direct WebRTC connections to each other. Screenshots of the volunteer page
  * and the admin dashboard go to .artifacts/.
@@ -40,7 +40,7 @@ type RunReport = {
   rounds: number
   activePeers: number
   peers: { peerId: string }[]
-  lossCurve: { round: number; loss: number | null; validationLoss?: number | null }[]
+  lossCurve: { round: number; loss: number | null }[]
   validationCurve?: { round: number; loss: number }[]
   timeline: { round: number; accepted: number; rejected: number; closedAt: number }[]
 }
@@ -261,17 +261,23 @@ describe.skipIf(!runnable)('journey: tabs train one model together', () => {
     await expect
       .poll(async () => (await run()).timeline.length, { timeout: 120_000, interval: 1_000 })
       .toBeGreaterThanOrEqual(5)
+    // The coordinator's held-out loss (relay/validation) of each committed global: it fell.
+    await expect
+      .poll(async () => (await run()).validationCurve?.length ?? 0, { timeout: 30_000, interval: 1_000 })
+      .toBeGreaterThanOrEqual(5)
     const final = await run()
-    const validation =
-      final.validationCurve?.map((p) => p.loss) ??
-      final.lossCurve.map((p) => p.validationLoss).filter((v): v is number => typeof v === 'number')
-    const curve =
-      validation.length >= 2 ? validation : final.lossCurve.map((p) => p.loss).filter((v): v is number => v !== null)
+    const validation = final.validationCurve!
+    const training = final.lossCurve.map((p) => p.loss).filter((v): v is number => v !== null)
     console.log(
-      `journey: ${elapsed()} ${final.timeline.length} rounds, ${validation.length >= 2 ? 'validation' : 'mean training'} loss ${curve.map((v) => v.toFixed(3)).join(' → ')}`,
+      `journey: ${elapsed()} ${final.timeline.length} rounds, validation loss ${validation.map((p) => `r${p.round} ${p.loss.toFixed(3)}`).join(' → ')}; mean training loss ${training.map((v) => v.toFixed(3)).join(' → ')}`,
     )
-    expect(curve.length).toBeGreaterThanOrEqual(5)
-    expect(curve.at(-1)!).toBeLessThan(curve[0]!)
+    expect(validation.every((p) => Number.isFinite(p.loss))).toBe(true)
+    expect(validation.at(-1)!.loss).toBeLessThan(validation[0]!.loss)
+
+    // The admin dashboard shows it (not the training-loss fallback).
+    const adminLoss = admin.getByTestId('admin-loss')
+    await expect.poll(() => adminLoss.textContent(), { timeout: 15_000 }).toMatch(/Validation loss/)
+    console.log(`journey: admin loss card: ${(await adminLoss.textContent())?.replace(/\s+/g, ' ').trim()}`)
 
     // Tabs applied global updates from gossip and verified the resulting parameter hashes.
     const applied = Number(await volunteers[0]!.getByTestId('updates-applied').getAttribute('data-count'))

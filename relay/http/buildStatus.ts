@@ -18,6 +18,8 @@ function buildRunReport(coordinator: Coordinator, runId: string) {
     peers: Object.values(state.peers).map((p) => ({ peerId: p.peerId, backend: p.backend, lastSeen: p.lastSeen })),
     tokensPerSecond: span > 0 ? (tokens * 1000) / span : 0,
     lossCurve: rounds.map((r) => ({ round: r.round, loss: r.mean_loss })),
+    // Held-out loss of the global after each committed round (relay/validation), same window as lossCurve.
+    validationCurve: coordinator.store.validationCurve(runId).filter((p) => p.round >= (rounds[0]?.round ?? 0)),
     bytesPerSync: rounds.map((r) => ({
       round: r.round,
       upPerPeer: r.accepted > 0 ? r.update_bytes / r.accepted : 0,

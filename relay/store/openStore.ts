@@ -71,6 +71,15 @@ CREATE TABLE IF NOT EXISTS events (
   detail TEXT
 );
 CREATE INDEX IF NOT EXISTS events_run ON events (run_id, kind);
+-- Held-out loss of the global after a committed round (relay/validation). Its own
+-- table, written after the commit: IF NOT EXISTS is the migration for older data dirs.
+CREATE TABLE IF NOT EXISTS validation (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  round INTEGER NOT NULL,
+  loss REAL NOT NULL,
+  evaluated_at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, round)
+);
 `
 
 export type RunRow = {
@@ -255,6 +264,20 @@ export class Store {
         round.run_id,
       )
     })()
+  }
+
+  /** Held-out loss of the parameters that committing `round` produced; re-evaluating a round replaces it. */
+  recordValidation({ runId, round, loss, at }: { runId: string; round: number; loss: number; at: number }): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO validation (run_id, round, loss, evaluated_at) VALUES (?, ?, ?, ?)')
+      .run(runId, round, loss, at)
+  }
+
+  validationCurve(runId: string): { round: number; loss: number }[] {
+    return this.db.prepare('SELECT round, loss FROM validation WHERE run_id = ? ORDER BY round').all(runId) as {
+      round: number
+      loss: number
+    }[]
   }
 
   recordEvent(event: {

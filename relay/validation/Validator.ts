@@ -1,0 +1,129 @@
+import { DEFAULT_TRAIN_CONFIG } from '../../core/config/train.ts'
+import { RunConfigError } from '../../core/coordinator/errors.ts'
+import type { RunState } from '../../core/coordinator/types.ts'
+import { splitTokens } from '../../core/data/splitTokens.ts'
+import { evaluateLoss } from '../../core/diloco/evaluateLoss.ts'
+import { logger } from '../../core/log.ts'
+import { isPresetName, MODEL_PRESETS } from '../../core/model/config.ts'
+import { createGpt, type Gpt } from '../../core/model/gpt.ts'
+import { seedFrom } from '../../core/random.ts'
+import { type BackendName, initBackend } from '../../sim/backend.ts'
+import { loadRunCorpus } from '../corpus/loadRunCorpus.ts'
+import type { Store } from '../store/openStore.ts'
+import { VALIDATION_BATCH_SIZE, VALIDATION_BATCHES } from './constants.ts'
+
+const log = logger('relay:validation')
+
+export type ValidatorOptions = {
+  store: Store
+  /** Where uploaded corpora live (`<dataDir>/corpora`). */
+  dataDir: string
+  /** The run's live state (config and status), read when an evaluation starts. */
+  runOf: (runId: string) => RunState
+  batches?: number
+  batchSize?: number
+  /** tfjs backend in Node; wasm falls back to cpu when it does not initialise. */
+  backend?: BackendName
+}
+
+/** What the coordinator hands over after a commit: the parameters that are the base of `round`. */
+export type ValidationJob = { runId: string; round: number; params: Float32Array }
+
+type RunModel = { model: Gpt; validation: Uint8Array; seed: number }
+
+/**
+ * Evaluates each committed global on the run's held-out split (the tail that
+ * tabs never train on, core/data/splitTokens) and records it in the ledger.
+ * An I/O shell around core/diloco/evaluateLoss: jobs run one at a time after
+ * the commit and the gossip publish, off the critical path; one model per run
+ * is reused and disposed when the run ends or the validator stops.
+ */
+export class Validator {
+  private readonly options: ValidatorOptions
+  private readonly models = new Map<string, RunModel>()
+  private chain: Promise<void> = Promise.resolve()
+  private backend: Promise<BackendName> | undefined
+  private readonly controller = new AbortController()
+
+  constructor(options: ValidatorOptions) {
+    this.options = options
+  }
+
+  /** Queues an evaluation; never throws (a failed evaluation is logged and leaves no point). */
+  enqueue(job: ValidationJob): void {
+    // The coordinator keeps the array as its global; copy so a later round cannot change it under us.
+    const params = job.params.slice()
+    this.chain = this.chain.then(() =>
+      this.evaluate({ ...job, params }).catch((error: unknown) => {
+        if (this.controller.signal.aborted) return
+        log.error('validation of %s round %d failed: %O', job.runId, job.round - 1, error)
+      }),
+    )
+  }
+
+  /** Resolves when every queued evaluation has finished (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.chain
+  }
+
+  async stop(): Promise<void> {
+    this.controller.abort()
+    await this.chain
+    for (const { model } of this.models.values()) model.dispose()
+    this.models.clear()
+  }
+
+  private async evaluate({ runId, round, params }: ValidationJob): Promise<void> {
+    const signal = this.controller.signal
+    if (signal.aborted) return
+    const state = this.options.runOf(runId)
+    const run = await this.modelOf(runId, state)
+    run.model.setParameters(params)
+    const started = performance.now()
+    const loss = await evaluateLoss(run.model, run.validation, {
+      batches: this.options.batches ?? VALIDATION_BATCHES,
+      batchSize: this.options.batchSize ?? VALIDATION_BATCH_SIZE,
+      seed: run.seed,
+      signal,
+    })
+    // The parameters are the base of `round`, i.e. the result of committing round - 1.
+    const committed = round - 1
+    this.options.store.recordValidation({ runId, round: committed, loss, at: Date.now() })
+    log('%s round %d validation loss %f (%d ms)', runId, committed, loss, Math.round(performance.now() - started))
+    if (state.status === 'finished' || state.status === 'stopped') {
+      run.model.dispose()
+      this.models.delete(runId)
+    }
+  }
+
+  private async modelOf(runId: string, state: RunState): Promise<RunModel> {
+    const existing = this.models.get(runId)
+    if (existing) return existing
+    await this.ready()
+    const { config } = state
+    if (!isPresetName(config.preset)) throw new RunConfigError(`Unknown model preset ${config.preset}.`)
+    const modelConfig = MODEL_PRESETS[config.preset]
+    const tokens = await loadRunCorpus({
+      dataDir: this.options.dataDir,
+      corpusId: config.corpusId,
+      signal: this.controller.signal,
+    })
+    // The tabs' split (app/participant/fetchCorpus.ts): the same fraction of the same bytes.
+    const { validation } = splitTokens(tokens, { validationFraction: DEFAULT_TRAIN_CONFIG.validationFraction })
+    const run = { model: createGpt(modelConfig), validation, seed: seedFrom('validation', runId, config.seed) }
+    this.models.set(runId, run)
+    return run
+  }
+
+  private ready(): Promise<BackendName> {
+    if (!this.backend) {
+      const wanted = this.options.backend ?? 'wasm'
+      this.backend = initBackend(wanted).catch((error: unknown) => {
+        if (wanted === 'cpu') throw error
+        log('tfjs %s backend unavailable (%s): cpu', wanted, (error as Error).message)
+        return initBackend('cpu')
+      })
+    }
+    return this.backend
+  }
+}
