@@ -1,10 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import { BaseError } from '../../core/errors/base.ts'
 import { logger } from '../../core/log.ts'
 import type { Coordinator } from '../coordinator/Coordinator.ts'
+import { CORPUS_ID } from '../corpus/constants.ts'
+import { loadRunCorpus } from '../corpus/loadRunCorpus.ts'
 import { writeFileAtomic } from '../store/writeFileAtomic.ts'
 import { buildStatus } from './buildStatus.ts'
 import { MAX_BODY_BYTES } from './constants.ts'
@@ -28,7 +29,9 @@ export type CreateHttpServerParameters = {
 }
 
 const RUN_ACTION = /^\/api\/runs\/([A-Za-z0-9_-]{1,128})\/(start|pause|stop)$/
-const CORPUS = /^\/api\/corpora\/(upload-[0-9a-f]{16})$/
+const CORPUS = /^\/api\/corpora\/([^/]{1,128})$/
+/** Corpora never change under an id (`brown` is the installed package, uploads are named by their hash). */
+const CORPUS_CACHE = 'public, max-age=86400'
 
 /**
  * The relay's HTTP face: the built app (SPA fallback) and a small JSON API.
@@ -61,10 +64,26 @@ export function createHttpServer(parameters: CreateHttpServerParameters): Server
     if (req.method === 'GET' && path === '/api/status')
       return sendJson(res, 200, buildStatus(coordinator, p.statusExtra?.()))
     const corpus = CORPUS.exec(path)
-    if (req.method === 'GET' && corpus) {
-      const file = join(p.dataDir, 'corpora', `${corpus[1]}.txt`)
-      if (!existsSync(file)) throw new HttpError(404, `No corpus ${corpus[1]}.`)
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(readFileSync(file))
+    if ((req.method === 'GET' || req.method === 'HEAD') && corpus) {
+      const corpusId = decodeURIComponent(corpus[1]!)
+      if (!CORPUS_ID.test(corpusId)) throw new HttpError(404, `No corpus ${corpusId}.`)
+      // The same bytes the relay validates on (relay/corpus): `brown` is the default run's corpus.
+      const bytes = await loadRunCorpus({ dataDir: p.dataDir, corpusId }).catch((error: unknown) => {
+        if ((error as Error).name === 'UnknownCorpusError') throw new HttpError(404, `No corpus ${corpusId}.`)
+        throw error
+      })
+      const etag = `"${corpusEtag(corpusId, bytes)}"`
+      const headers = {
+        'content-type': 'text/plain; charset=utf-8',
+        'cache-control': CORPUS_CACHE,
+        etag,
+      }
+      if (req.headers['if-none-match'] === etag) {
+        res.writeHead(304, headers).end()
+        return
+      }
+      res.writeHead(200, { ...headers, 'content-length': bytes.byteLength })
+      res.end(req.method === 'HEAD' ? undefined : bytes)
       return
     }
     if (req.method === 'POST' && path === '/api/runs') {
@@ -99,6 +118,17 @@ export function createHttpServer(parameters: CreateHttpServerParameters): Server
     if (await p.extraRoutes?.(req, res, path)) return
     throw new HttpError(404, `No route ${req.method} ${path}.`)
   }
+}
+
+const etags = new WeakMap<Uint8Array, string>()
+/** A strong validator per corpus byte array, hashed once (the built-in corpus is the same array every time). */
+function corpusEtag(corpusId: string, bytes: Uint8Array): string {
+  let tag = etags.get(bytes)
+  if (!tag) {
+    tag = `${corpusId}-${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}`
+    etags.set(bytes, tag)
+  }
+  return tag
 }
 
 /** Maps domain errors to HTTP statuses: bad config or transition -> 400, unknown run -> 404. */
