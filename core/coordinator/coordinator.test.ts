@@ -47,7 +47,11 @@ const meta = (peerId: string, over: Partial<Submit> = {}): Submit => ({
 
 describe('run config', () => {
   it('fills defaults and rejects nonsense with a named error', () => {
-    expect(parseRunConfig({}).outerMomentum).toBe(0.9)
+    // The outer optimiser follows H (outerOptimizerFor): averaging at short H, DiLoCo's Nesterov at long H.
+    expect(parseRunConfig({}).outerMomentum).toBe(0)
+    expect(parseRunConfig({ innerSteps: 500 }).outerMomentum).toBe(0.9)
+    expect(parseRunConfig({ innerSteps: 500 }).outerLearningRate).toBe(0.7)
+    expect(parseRunConfig({ innerSteps: 20, outerMomentum: 0.5 }).outerMomentum).toBe(0.5)
     expect(() => parseRunConfig({ quorum: 2 })).toThrowError(expect.objectContaining({ name: 'RunConfigError' }))
     expect(() => parseRunConfig({ bogus: 1 })).toThrowError(expect.objectContaining({ name: 'RunConfigError' }))
     expect(() => parseRunConfig('x')).toThrowError(expect.objectContaining({ name: 'RunConfigError' }))

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { outerOptimizerFor } from '../config/train.ts'
 import { compressionSettingsSchema } from '../protocol/messages.ts'
 import { DEFAULT_RUN_CONFIG } from './constants.ts'
 import { RunConfigError } from './errors.ts'
@@ -40,8 +41,13 @@ export function parseRunConfig(input: unknown): RunConfig {
   if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input)))
     throw new RunConfigError('Run config must be an object.')
   const partial = (input ?? {}) as Record<string, unknown>
+  const innerSteps = typeof partial.innerSteps === 'number' ? partial.innerSteps : DEFAULT_RUN_CONFIG.innerSteps
+  const outer = outerOptimizerFor(innerSteps)
   const merged = {
     ...DEFAULT_RUN_CONFIG,
+    // The outer optimiser follows H unless the organiser set it (see outerOptimizerFor).
+    outerLearningRate: outer.outerLearningRate,
+    outerMomentum: outer.outerMomentum,
     ...partial,
     compression: { ...DEFAULT_RUN_CONFIG.compression, ...(partial.compression as object | undefined) },
     robust: { ...DEFAULT_RUN_CONFIG.robust, ...(partial.robust as object | undefined) },
