@@ -36,6 +36,28 @@ describe('innerLoop', () => {
     expect(a.result.tokens).toBe(8 * 4 * 16)
   })
 
+  it('takes a smaller first step with a fresh optimizer state (local warmup), a full one with a warm state', async () => {
+    const firstStep = async (localWarmupSteps: number, warm = false) => {
+      const model = createGpt(micro, { seed: 5 })
+      const optimizer = createAdamwState(model.variables)
+      // Past the global warmup, as a tab joining mid-run is.
+      const cfg = { ...config, localWarmupSteps }
+      // A state that already took its warmup steps (bias correction then differs, so compare warm with warm).
+      if (warm) optimizer.step = 10
+      const before = model.getParameters()
+      await innerLoop({ model, tokens, steps: 1, config: cfg, seed: 11, startStep: 1_000, optimizer })
+      const after = model.getParameters()
+      disposeAdamwState(optimizer)
+      model.dispose()
+      let sum = 0
+      for (let i = 0; i < before.length; i++) sum += (after[i]! - before[i]!) ** 2
+      return Math.sqrt(sum)
+    }
+    const full = await firstStep(0)
+    expect((await firstStep(10)) / full).toBeCloseTo(0.1, 2)
+    expect((await firstStep(10, true)) / (await firstStep(0, true))).toBeCloseTo(1, 5)
+  })
+
   it('leaks no tensors across rounds (kept optimizer state, outer step, evaluation)', async () => {
     const model = createGpt(micro, { seed: 1 })
     const optimizers = [createAdamwState(model.variables), createAdamwState(model.variables)]

@@ -3,7 +3,7 @@
  * (Douillard et al. 2023, arXiv 2311.08105, Algorithm 1).
  */
 import * as tf from '@tensorflow/tfjs'
-import { learningRateAt, type TrainConfig } from '../config/train.ts'
+import { innerLearningRate, type TrainConfig } from '../config/train.ts'
 import { sampleBatch } from '../data/sampleBatch.ts'
 import type { Gpt } from '../model/gpt.ts'
 import { createRng } from '../random.ts'
@@ -57,7 +57,10 @@ export async function innerLoop(params: InnerLoopParameters): Promise<InnerLoopR
           optimizer,
           model.variables,
           model.variables.map((variable) => grads[variable.name]!),
-          { ...config, learningRate: learningRateAt(config, startStep + step) },
+          {
+            ...config,
+            learningRate: innerLearningRate(config, { globalStep: startStep + step, localStep: optimizer.step }),
+          },
         )
         return value
       })
