@@ -27,6 +27,11 @@ export type SelectBackendReturnType = InitReturnType
 export async function selectBackend(parameters: SelectBackendParameters): Promise<SelectBackendReturnType> {
   const { preferredBackend, allowSoftwareWebgpu = false, skipBenchmark = false, benchmark, signal } = parameters
   configureWasm()
+  // tfjs-webgpu 4.22 runs small ops on the CPU when their inputs still live
+  // there; in this training graph that hand-off produced NaN in wte.weight after
+  // the first AdamW step on SwiftShader (cpu and wasm stayed finite). Keeping
+  // every kernel on the GPU fixed it and was also ~2x faster.
+  tf.env().set('WEBGPU_CPU_FORWARD', false)
 
   const candidates: BackendCandidate[] = []
   const webgpu = await probeWebgpu()

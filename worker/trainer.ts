@@ -249,6 +249,10 @@ export class Trainer {
 
   /** Between steps: honour pause, then sleep so that compute is `dutyCycle` of wall-clock time. */
   async #throttle(spentMs: number, signal: AbortSignal): Promise<void> {
+    // On wasm/cpu a step's `await loss.data()` settles in a microtask, so the
+    // worker would never read its message queue mid-round: pause() and stop()
+    // would arrive after the round. One macrotask per step lets them in.
+    await yieldToEventLoop()
     if (this.#dutyCycle < 1) await sleep((spentMs * (1 - this.#dutyCycle)) / this.#dutyCycle, signal)
     while (this.#paused && !signal.aborted) await this.#paused.promise
     signal.throwIfAborted()
@@ -323,6 +327,10 @@ async function readParameters(model: Gpt): Promise<Float32Array> {
  */
 function untracked<T extends object>(build: () => T): T {
   return tf.tidy(build as () => tf.TensorContainer) as unknown as T
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0))
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
