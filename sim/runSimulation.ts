@@ -143,7 +143,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     id: `peer-${i}`,
     optimizer: config.keepOptimizerState ? createAdamwState(model.variables) : undefined,
     compressor: createCompressorState(layout),
-    settings: settingsForMode(compression, layout),
+    settings: settingsForMode(compression, layout, { targets: options.policyTargets ?? SIMULATION_POLICY_TARGETS }),
     measurements: [],
     bytes: 0,
   }))

@@ -1,5 +1,3 @@
-import type { CompressionSettings } from './types.ts'
-
 /**
  * Values per quantisation block. 64 keeps the bf16 scale overhead at 0.25 bit/value while a block
  * still fits one low-rank factor column of a 64-wide model (brief: blocks of 64–256).
@@ -11,9 +9,6 @@ export const MAX_RANK = 1024
 
 /** Rank used by the fixed `lowrank` mode. PowerSGD (arXiv 1905.13727) reaches full accuracy at rank 2–4. */
 export const DEFAULT_LOWRANK_RANK = 4
-
-/** Where `adaptive` starts before it has measurements: rank 4 with int4 factors, ~0.4 bit/param on `tiny`. */
-export const ADAPTIVE_START: CompressionSettings = { rank: 4, bits: 4 }
 
 /** Ranks and bit widths the adaptive policy may pick from (ordered by frame size for the layout at hand). */
 export const ADAPTIVE_RANKS: readonly number[] = [1, 2, 4, 8, 16, 32]

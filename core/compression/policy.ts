@@ -3,7 +3,6 @@ import { updateFrameBytes } from '../wire/updateFrame.ts'
 import {
   ADAPTIVE_BITS,
   ADAPTIVE_RANKS,
-  ADAPTIVE_START,
   DEFAULT_BLOCK_SIZE,
   DEFAULT_INNER_STEPS,
   DEFAULT_LOWRANK_RANK,
@@ -13,7 +12,11 @@ import { maxRankOf } from './plan.ts'
 import type { CompressionMode, CompressionSettings } from './types.ts'
 
 /** The fixed settings of a mode (`adaptive`: where it starts). Ranks are clamped to what the layout allows. */
-export function settingsForMode(mode: CompressionMode, layout: ParameterLayout): CompressionSettings {
+export function settingsForMode(
+  mode: CompressionMode,
+  layout: ParameterLayout,
+  options: { targets?: PolicyTargets; blockSize?: number } = {},
+): CompressionSettings {
   const maxRank = maxRankOf(layout)
   switch (mode) {
     case 'none':
@@ -24,8 +27,11 @@ export function settingsForMode(mode: CompressionMode, layout: ParameterLayout):
       return { rank: 0, bits: 4 }
     case 'lowrank':
       return { rank: Math.min(DEFAULT_LOWRANK_RANK, maxRank), bits: 32 }
-    case 'adaptive':
-      return { rank: Math.min(ADAPTIVE_START.rank, maxRank), bits: maxRank === 0 ? 4 : ADAPTIVE_START.bits }
+    case 'adaptive': {
+      // The most faithful rung under the bit cap: see choosePolicy's start.
+      const maxBitsPerParam = options.targets?.maxBitsPerParam ?? DEFAULT_POLICY_TARGETS.maxBitsPerParam
+      return adaptiveLadder(layout, maxBitsPerParam, options.blockSize ?? DEFAULT_BLOCK_SIZE).at(-1)!.settings
+    }
   }
 }
 
