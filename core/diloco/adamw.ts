@@ -57,7 +57,13 @@ export function adamwStep(
   const correction1 = 1 - beta1 ** state.step
   const correction2 = 1 - beta2 ** state.step
   return tf.tidy(() => {
-    const norm = tf.addN(grads.map((grad) => grad.square().sum())).sqrt() as tf.Scalar
+    // A left fold of adds, not tf.addN: tfjs-webgpu 4.22 compiles addN into one shader with a storage
+    // buffer per input, and past the adapter's maxStorageBuffersPerShaderStage (8 on SwiftShader and
+    // many GPUs; the tiny model has 28 parameters) the pipeline is invalid, which voids the whole
+    // command buffer: the norm reads 0 and every moment and parameter update of the step is dropped.
+    // cpu and wasm addN also add inputs in order from zero, so their results are bit-identical.
+    const squares = grads.map((grad) => grad.square().sum())
+    const norm = squares.reduce((sum, square) => sum.add(square)).sqrt() as tf.Scalar
     // scale = min(1, clip / norm), computed on the device: no sync per step.
     const scale = gradClipNorm > 0 ? tf.minimum(1, tf.div(gradClipNorm, norm.add(1e-6))) : tf.scalar(1)
     variables.forEach((variable, i) => {
