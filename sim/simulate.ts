@@ -53,7 +53,25 @@ export function printSummary(result: SimulationResult): void {
   )
 }
 
+const USAGE = `usage: npm run simulate -- [options]
+  --peers N            peers training in this process (4)
+  --rounds R           outer rounds (10)
+  --inner-steps H      inner AdamW steps per round (20)
+  --preset NAME        tiny | small | base (tiny)
+  --compression MODE   none | int8 | int4 | lowrank | adaptive (adaptive)
+  --seed S             seed for init, shards and batches (1)
+  --backend NAME       wasm | cpu (wasm)
+  --corpus FILE        any UTF-8 text instead of the Brown corpus
+  --overlap            DiLoCoX one-step-delay overlap (outer update lands one round late)
+  --lr, --baseline-lr, --outer-lr, --outer-momentum, --warmup, --batch-size, --bandwidth, --max-bytes
+  --no-baseline        skip the data-parallel baseline
+  --json               last line is one JSON object with the results`
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(USAGE)
+    return
+  }
   const { values } = parseArgs({
     options: {
       peers: { type: 'string' },
@@ -152,6 +170,9 @@ function printSummaryTo(result: SimulationResult, log: (line: string) => void): 
 }
 
 main().catch((error: unknown) => {
+  // Bad flags are the user's mistake: one line and the usage, not a stack trace.
+  if (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
+    fail(`${error.message}\n${USAGE}`)
   console.error(error instanceof Error ? (error.stack ?? error.message) : String(error))
   process.exit(1)
 })
