@@ -123,7 +123,7 @@ describe.skipIf(!chromiumAvailable())('rewards page', () => {
     mark('rewards listed')
     expect(await page.getByTestId('error').count()).toBe(0)
     expect(await page.getByTestId('account').textContent()).toBe(volunteer.address)
-    expect(await page.getByTestId('claimable').textContent()).toBe('0.75')
+    expect(await page.getByTestId('claimable').textContent()).toBe('0.75 ETH')
     expect(await page.getByTestId('reward-row').count()).toBe(1)
 
     await page.getByTestId('claim').click()
@@ -135,8 +135,8 @@ describe.skipIf(!chromiumAvailable())('rewards page', () => {
     expect(await page.getByTestId('row-claimed').textContent()).toBe('Confirmed')
     await page.getByTestId('history').waitFor()
     expect(await page.getByTestId('history').textContent()).toContain('0.75')
-    expect(await page.getByTestId('claimable').textContent()).toBe('0')
-    expect(await page.getByTestId('claimed-total').textContent()).toBe('0.75')
+    expect(await page.getByTestId('claimable').textContent()).toBe('0 ETH')
+    expect(await page.getByTestId('claimed-total').textContent()).toBe('0.75 ETH')
 
     expect(
       await chain.publicClient.readContract({

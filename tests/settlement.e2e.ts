@@ -306,7 +306,7 @@ describe.skipIf(!chromiumAvailable())('settlement', () => {
     await page.goto(`${started.httpUrl}/rewards`)
     await page.getByTestId('connect').click()
     await page.getByTestId('rewards-table').waitFor()
-    expect(await page.getByTestId('claimable').textContent()).toBe('1')
+    expect(await page.getByTestId('claimable').textContent()).toBe('1 ETH')
     const before = await publicClient.getBalance({ address: volunteer.address })
     await page.getByTestId('claim').click()
     await page.locator('[data-testid="row-claimed"], [data-testid="error"]').first().waitFor()
