@@ -133,9 +133,9 @@ export class Trainer {
         disposeAdamwState(this.#optimizer)
         this.#optimizer = null
       }
-      this.#optimizer ??= untracked(() => createAdamwState(model.variables))
+      this.#optimizer ??= createAdamwState(model.variables)
       const result = await innerLoop({
-        model: withoutSyncRead(model),
+        model,
         tokens,
         steps,
         config,
@@ -160,7 +160,7 @@ export class Trainer {
           stepStarted = performance.now()
         },
       })
-      const delta = pseudoGradient(checkpoint.parameters, await readParameters(model))
+      const delta = pseudoGradient(checkpoint.parameters, result.parameters)
       const compressed = compressUpdate({
         delta,
         layout: checkpoint.layout,
@@ -200,7 +200,7 @@ export class Trainer {
 
   #prepareModel(checkpoint: Checkpoint): Gpt {
     if (this.#model) this.#model.setParameters(checkpoint.parameters)
-    else this.#model = untracked(() => createGpt(checkpoint.config, { parameters: checkpoint.parameters }))
+    else this.#model = createGpt(checkpoint.config, { parameters: checkpoint.parameters })
     return this.#model
   }
 
@@ -276,13 +276,13 @@ export async function benchmarkInnerSteps(
   const rng = createRng(1)
   const tokens = new Uint8Array(4096)
   for (let i = 0; i < tokens.length; i++) tokens[i] = 97 + (rng.nextUint32() % 26)
-  const model = untracked(() => createGpt(config, { parameters: initParameters(config, { seed: 1 }) }))
-  const optimizer = untracked(() => createAdamwState(model.variables))
+  const model = createGpt(config, { parameters: initParameters(config, { seed: 1 }) })
+  const optimizer = createAdamwState(model.variables)
   let timedFrom = 0
   try {
     const started = performance.now()
     await innerLoop({
-      model: withoutSyncRead(model),
+      model,
       tokens,
       steps: warmup + steps,
       config: { ...DEFAULT_TRAIN_CONFIG, batchSize },
@@ -298,35 +298,6 @@ export async function benchmarkInnerSteps(
     disposeAdamwState(optimizer)
     model.dispose()
   }
-}
-
-/**
- * A synchronous GPU→CPU read (`dataSync`, which Gpt.getParameters uses) goes
- * through an OffscreenCanvas on tfjs-webgpu, and in a Chromium 156 worker it
- * loses the WebGPU instance ("A valid external Instance reference no longer
- * exists"): every later kernel fails. innerLoop's final sync read is replaced by
- * an empty vector and the parameters are read asynchronously instead.
- */
-function withoutSyncRead(model: Gpt): Gpt {
-  return { ...model, getParameters: () => new Float32Array(0) }
-}
-
-async function readParameters(model: Gpt): Promise<Float32Array> {
-  const flat = new Float32Array(model.layout.size)
-  const values = await Promise.all(model.variables.map((variable) => variable.data<'float32'>()))
-  model.layout.specs.forEach((spec, i) => {
-    flat.set(values[i]!, spec.offset)
-  })
-  return flat
-}
-
-/**
- * `tf.variable(t)` shares t's data but leaves t itself alive: building a model
- * or optimizer state inside tf.tidy frees those initial tensors (variables are
- * never disposed by tidy), so each model costs exactly its variables.
- */
-function untracked<T extends object>(build: () => T): T {
-  return tf.tidy(build as () => tf.TensorContainer) as unknown as T
 }
 
 function yieldToEventLoop(): Promise<void> {

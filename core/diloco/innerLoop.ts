@@ -73,5 +73,5 @@ export async function innerLoop(params: InnerLoopParameters): Promise<InnerLoopR
   } finally {
     if (!params.optimizer) disposeAdamwState(optimizer)
   }
-  return { parameters: model.getParameters(), losses, tokens: steps * tokensPerStep }
+  return { parameters: await model.getParametersAsync(), losses, tokens: steps * tokensPerStep }
 }

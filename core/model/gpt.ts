@@ -15,7 +15,14 @@ export type Gpt = {
   /** In layout order: variables[i] holds layout.specs[i]. */
   variables: readonly tf.Variable[]
   setParameters(flat: Float32Array): void
+  /** Synchronous read (dataSync): fine on cpu/wasm; on WebGPU prefer getParametersAsync. */
   getParameters(): Float32Array
+  /**
+   * The same flat vector read with `await tensor.data()`: the only safe read on
+   * WebGPU, where dataSync blocks on an OffscreenCanvas path that fails in a
+   * Chromium worker.
+   */
+  getParametersAsync(): Promise<Float32Array>
   /** int32 [batch, time] inputs and next-byte targets → mean cross-entropy (nats). */
   loss(inputs: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar
   /** Logits [batch, time, vocab] for inputs int32 [batch, time]. */
@@ -121,6 +128,14 @@ export function createGpt(config: ModelConfig, options: CreateGptOptions = {}): 
       const flat = new Float32Array(layout.size)
       layout.specs.forEach((spec, i) => {
         flat.set(variables[i]!.dataSync() as Float32Array, spec.offset)
+      })
+      return flat
+    },
+    async getParametersAsync() {
+      const values = await Promise.all(variables.map((variable) => variable.data<'float32'>()))
+      const flat = new Float32Array(layout.size)
+      layout.specs.forEach((spec, i) => {
+        flat.set(values[i]!, spec.offset)
       })
       return flat
     },
