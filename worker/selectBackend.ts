@@ -28,9 +28,10 @@ export async function selectBackend(parameters: SelectBackendParameters): Promis
   const { preferredBackend, allowSoftwareWebgpu = false, skipBenchmark = false, benchmark, signal } = parameters
   configureWasm()
   // tfjs-webgpu 4.22 runs small ops on the CPU when their inputs still live
-  // there; in this training graph that hand-off produced NaN in wte.weight after
-  // the first AdamW step on SwiftShader (cpu and wasm stayed finite). Keeping
-  // every kernel on the GPU fixed it and was also ~2x faster.
+  // there. Keeping every kernel on the GPU was ~2x faster in this training graph.
+  // (The NaN once blamed on that hand-off was AdamW's tf.addN exceeding the
+  // adapter's storage-buffer limit, fixed in core/diloco/adamw.ts; with it fixed
+  // the first step matches cpu with forwarding on or off.)
   tf.env().set('WEBGPU_CPU_FORWARD', false)
 
   const candidates: BackendCandidate[] = []
