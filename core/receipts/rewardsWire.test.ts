@@ -16,7 +16,12 @@ describe('rewards wire', () => {
     expect(parseRewards(serializeRewards([row]))).toEqual([row])
   })
   it('refuses malformed answers with InvalidReceiptError', () => {
-    for (const bad of ['not json', '{}', serializeRewards([row]).replace('"epoch":"3"', '"epoch":"-1"'), { rewards: [{}] }])
+    for (const bad of [
+      'not json',
+      '{}',
+      serializeRewards([row]).replace('"epoch":"3"', '"epoch":"-1"'),
+      { rewards: [{}] },
+    ])
       expect(() => parseRewards(bad)).toThrow(expect.objectContaining({ name: 'InvalidReceiptError' }))
   })
 })
