@@ -2,7 +2,8 @@ import { createReadStream, existsSync, statSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 
-const TYPES: Record<string, string> = {
+/** Content types of what the built app contains (wasm must be application/wasm for streaming compilation). */
+export const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
@@ -50,7 +51,7 @@ export function serveStatic(root: string, req: IncomingMessage, res: ServerRespo
     res.writeHead(404, { 'content-type': 'text/plain' }).end('app not built: run `npm run build`')
     return
   }
-  const type = TYPES[extname(file)] ?? 'application/octet-stream'
+  const type = CONTENT_TYPES[extname(file)] ?? 'application/octet-stream'
   res.writeHead(200, {
     'content-type': type,
     'cache-control': file.endsWith('.html') ? 'no-cache' : 'public, max-age=3600',
