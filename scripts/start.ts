@@ -17,19 +17,10 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import {
-  type Address,
-  createPublicClient,
-  createWalletClient,
-  type Hex,
-  http,
-  parseEther,
-  toHex,
-  zeroAddress,
-} from 'viem'
+import { type Address, createPublicClient, createWalletClient, type Hex, http, parseEther, toHex } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
-import { rewardDistributorAbi } from '../contracts/abi.ts'
 import { type StartAnvilReturnType, startAnvil } from '../contracts/anvil.ts'
+import { createFundedRun } from '../contracts/createFundedRun.ts'
 import { deployDistributor } from '../contracts/deploy.ts'
 import { ANVIL_MNEMONIC } from '../contracts/testChain.ts'
 import { runKey } from '../core/receipts/runKey.ts'
@@ -137,27 +128,14 @@ async function main(): Promise<void> {
     const publicClient = createPublicClient({ chain: anvil.chain, transport, pollingInterval: 50 })
     const walletClient = createWalletClient({ account: owner, chain: anvil.chain, transport, pollingInterval: 50 })
     ;({ address: distributor } = await deployDistributor({ walletClient, publicClient }))
-    const write = { address: distributor, abi: rewardDistributorAbi } as const
-    const mined = async (hash: Promise<Hex>) => {
-      const receipt = await publicClient.waitForTransactionReceipt({ hash: await hash })
-      if (receipt.status !== 'success') throw new Error(`transaction ${receipt.transactionHash} reverted`)
-    }
-    const key = runKey(DEFAULT_RUN_ID)
-    await mined(
-      walletClient.writeContract({
-        ...write,
-        functionName: 'createRun',
-        args: [key, coordinator.address, zeroAddress],
-      }),
-    )
-    await mined(
-      walletClient.writeContract({
-        ...write,
-        functionName: 'fundNative',
-        args: [key],
-        value: parseEther(str('pool-eth') ?? DEFAULT_POOL_ETH),
-      }),
-    )
+    await createFundedRun({
+      walletClient,
+      publicClient,
+      distributor,
+      runId: runKey(DEFAULT_RUN_ID),
+      coordinator: coordinator.address,
+      value: parseEther(str('pool-eth') ?? DEFAULT_POOL_ETH),
+    })
   }
 
   // 2. The app.

@@ -5,12 +5,13 @@
  */
 import { mkdir } from 'node:fs/promises'
 import type { Browser } from 'playwright-core'
-import { type Address, keccak256, parseEther, toHex, zeroAddress } from 'viem'
+import { type Address, keccak256, parseEther, toHex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rewardDistributorAbi } from '../contracts/abi.ts'
+import { createFundedRun } from '../contracts/createFundedRun.ts'
 import { deployDistributor } from '../contracts/deploy.ts'
-import { mined, startTestChain, type TestChain } from '../contracts/testChain.ts'
+import { startTestChain, type TestChain } from '../contracts/testChain.ts'
 import { runKey } from '../core/receipts/runKey.ts'
 import { contributionTypedData, peerLinkTypedData } from '../core/receipts/typedData.ts'
 import { type SettlementService, settlement } from '../relay/settlement/settlement.ts'
@@ -29,19 +30,14 @@ beforeAll(async () => {
   chain = chainReady
   const organizer = chain.wallet(chain.accounts[0]!)
   ;({ address: distributor } = await deployDistributor({ walletClient: organizer, publicClient: chain.publicClient }))
-  const write = { address: distributor, abi: rewardDistributorAbi } as const
-  await mined(
-    chain.publicClient,
-    organizer.writeContract({
-      ...write,
-      functionName: 'createRun',
-      args: [runId, chain.accounts[1]!.address, zeroAddress],
-    }),
-  )
-  await mined(
-    chain.publicClient,
-    organizer.writeContract({ ...write, functionName: 'fundNative', args: [runId], value: parseEther('5') }),
-  )
+  await createFundedRun({
+    walletClient: organizer,
+    publicClient: chain.publicClient,
+    distributor,
+    runId,
+    coordinator: chain.accounts[1]!.address,
+    value: parseEther('5'),
+  })
   service = settlement({
     publicClient: chain.publicClient,
     walletClient: chain.wallet(chain.accounts[1]!),

@@ -1,7 +1,8 @@
-import { type Address, type Hex, keccak256, parseEther, toHex, zeroAddress } from 'viem'
+import { type Address, type Hex, keccak256, parseEther, toHex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rewardDistributorAbi } from '../../contracts/abi.ts'
+import { createFundedRun } from '../../contracts/createFundedRun.ts'
 import { deployDistributor } from '../../contracts/deploy.ts'
 import { mined, startTestChain, type TestChain } from '../../contracts/testChain.ts'
 import { runKey } from '../../core/receipts/runKey.ts'
@@ -18,19 +19,14 @@ beforeAll(async () => {
   chain = await startTestChain()
   const organizer = chain.wallet(chain.accounts[0]!)
   ;({ address: distributor } = await deployDistributor({ walletClient: organizer, publicClient: chain.publicClient }))
-  const write = { address: distributor, abi: rewardDistributorAbi } as const
-  await mined(
-    chain.publicClient,
-    organizer.writeContract({
-      ...write,
-      functionName: 'createRun',
-      args: [runId, chain.accounts[1]!.address, zeroAddress],
-    }),
-  )
-  await mined(
-    chain.publicClient,
-    organizer.writeContract({ ...write, functionName: 'fundNative', args: [runId], value: parseEther('3') }),
-  )
+  await createFundedRun({
+    walletClient: organizer,
+    publicClient: chain.publicClient,
+    distributor,
+    runId,
+    coordinator: chain.accounts[1]!.address,
+    value: parseEther('3'),
+  })
   service = settlement({
     publicClient: chain.publicClient,
     walletClient: chain.wallet(chain.accounts[1]!),
