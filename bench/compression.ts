@@ -9,7 +9,7 @@
  */
 import { compressUpdate } from '../core/compression/compressUpdate.ts'
 import { choosePolicy, settingsForMode } from '../core/compression/policy.ts'
-import { type CompressionMode, type CompressionSettings, createCompressorState } from '../core/compression/types.ts'
+import { type CompressionMode, createCompressorState, type UpdateEncoding } from '../core/compression/types.ts'
 import { layoutFromShapes, type ParameterLayout } from '../core/model/layout.ts'
 import { createRng, normal } from '../core/random.ts'
 import { decodeUpdate } from '../core/wire/decodeUpdate.ts'
@@ -80,7 +80,7 @@ function runMode(
   layout: ParameterLayout,
   label: string,
   mode: CompressionMode,
-  fixed: CompressionSettings | undefined,
+  fixed: UpdateEncoding | undefined,
   kind: 'random' | 'lowrank+noise',
 ): Row {
   const next = deltaStream(layout, kind, 42)
@@ -130,7 +130,7 @@ function runMode(
   }
 }
 
-function throughput(layout: ParameterLayout, settings: CompressionSettings): { encode: number; decode: number } {
+function throughput(layout: ParameterLayout, settings: UpdateEncoding): { encode: number; decode: number } {
   const delta = deltaStream(layout, 'random', 7)()
   const state = createCompressorState(layout)
   const mb = (4 * layout.size) / 1e6
@@ -151,7 +151,7 @@ function throughput(layout: ParameterLayout, settings: CompressionSettings): { e
   return { encode, decode: (n * mb) / ((performance.now() - t) / 1000) }
 }
 
-const modes: [string, CompressionMode, CompressionSettings | undefined][] = [
+const modes: [string, CompressionMode, UpdateEncoding | undefined][] = [
   ['none (fp32)', 'none', undefined],
   ['int8', 'int8', undefined],
   ['int4', 'int4', undefined],

@@ -1,9 +1,13 @@
 /**
- * N DiLoCoX peers trained in one process against a synchronous data-parallel
- * baseline with the same model, the same total tokens and the same compute.
- * Reused by `npm run simulate` and bench/diloco-vs-baseline.ts.
+ * N peers trained in one process through the production round pipeline
+ * (core/round: the tab's trainLocalRound, the relay's admitUpdate and
+ * nextGlobal, the shared window derivation and overlap rule), against a
+ * synchronous data-parallel baseline with the same model, the same total
+ * tokens and the same compute. Reused by `npm run simulate` and bench/.
+ *
+ * What it does not model: wall-clock timing (peers run one after another, so
+ * every peer makes every round) and the network (upload rate is a parameter).
  */
-import { compressUpdate } from '../core/compression/compressUpdate.ts'
 import {
   choosePolicy,
   type PolicyMeasurement,
@@ -12,23 +16,28 @@ import {
 } from '../core/compression/policy.ts'
 import {
   type CompressionMode,
-  type CompressionSettings,
   type CompressorState,
   createCompressorState,
+  type UpdateEncoding,
 } from '../core/compression/types.ts'
-import { DEFAULT_TRAIN_CONFIG, outerOptimizerFor, type TrainConfig } from '../core/config/train.ts'
-import { assignShard } from '../core/data/assignShard.ts'
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../core/config/train.ts'
+import type { OuterState } from '../core/coordinator/applyOuterStep.ts'
+import { parseRunConfig, type RunConfigInput } from '../core/coordinator/parseRunConfig.ts'
+import type { RunConfig } from '../core/coordinator/types.ts'
 import { splitTokens } from '../core/data/splitTokens.ts'
 import { type AdamwState, createAdamwState, disposeAdamwState } from '../core/diloco/adamw.ts'
-import { createDelayedOuterState, delayedOuterStep, flushDelayedOuterStep } from '../core/diloco/delayedOuterStep.ts'
 import { evaluateLoss } from '../core/diloco/evaluateLoss.ts'
 import { innerLoop } from '../core/diloco/innerLoop.ts'
-import { type OuterState, outerStep } from '../core/diloco/outerStep.ts'
-import { averageVectors, pseudoGradient } from '../core/diloco/pseudoGradient.ts'
 import { MODEL_PRESETS, type PresetName } from '../core/model/config.ts'
 import { createGpt } from '../core/model/gpt.ts'
+import { initParameters } from '../core/model/parameters.ts'
+import { MAX_UPDATE_BYTES } from '../core/protocol/constants.ts'
 import { seedFrom } from '../core/random.ts'
-import { decodeUpdate } from '../core/wire/decodeUpdate.ts'
+import { admitUpdate } from '../core/round/admitUpdate.ts'
+import { nextGlobal } from '../core/round/nextGlobal.ts'
+import { eagerStart, type OverlapMode } from '../core/round/overlap.ts'
+import { peerShard, shardWindow } from '../core/round/peerWindows.ts'
+import { trainLocalRound } from '../core/round/trainLocalRound.ts'
 
 export type SimulationOptions = {
   peers: number
@@ -37,19 +46,17 @@ export type SimulationOptions = {
   preset: PresetName
   compression: CompressionMode
   seed: number
-  /** Overrides of DEFAULT_TRAIN_CONFIG (learning rates, batch size, …). */
+  /** How rounds overlap; the run default (DEFAULT_RUN_CONFIG.overlap) when omitted. */
+  overlap?: OverlapMode
+  /** Overrides of DEFAULT_TRAIN_CONFIG (inner learning rate, batch size, …). */
   train?: Partial<TrainConfig>
+  /** Overrides of the run config the relay would use (outer optimiser, robust aggregation, shards, …). */
+  run?: RunConfigInput
   /** Baseline's AdamW learning rate; defaults to the inner one. */
   baselineLearningRate?: number
-  /** DiLoCoX one-step-delay overlap: the outer update lands one round late. */
-  overlap?: boolean
   /** Simulated upload bandwidth per peer for the adaptive policy (bytes/s): there is no network in-process. */
   uploadBytesPerSecond?: number
-  /**
-   * Targets for the adaptive policy. The simulator allows up to 2 bits/param/round (B's default 0.5
-   * settles at rank 1 with ~80% of each update left in the error-feedback residual on tiny): at H=20
-   * that is still 480x less than the fp32 ring baseline.
-   */
+  /** Targets for the adaptive policy (a run's bit cap). */
   policyTargets?: PolicyTargets
   /** Validation batches per evaluation (fixed windows, same for DiLoCo and baseline). */
   evalBatches?: number
@@ -65,8 +72,10 @@ export type RoundEvent = {
   trainLoss: number
   /** Bytes each peer sent this round (frame lengths). */
   bytesPerPeer: number[]
-  settings: CompressionSettings[]
+  encodings: UpdateEncoding[]
   relativeError: number
+  /** Updates the coordinator refused this round (admitUpdate). */
+  rejected: number
   seconds: number
 }
 
@@ -76,6 +85,7 @@ export type SimulationResult = {
   innerSteps: number
   preset: PresetName
   compression: CompressionMode
+  overlap: OverlapMode
   parameters: number
   initialValLoss: number
   valLoss: number
@@ -92,6 +102,7 @@ export type SimulationResult = {
   wallSeconds: number
   /** CPU seconds this process used (user + system): on a shared machine wall time overstates the cost. */
   cpuSeconds: number
+  /** Validation loss of the committed global after each round. */
   valLossByRound: number[]
 }
 
@@ -103,141 +114,160 @@ export const SIMULATION_POLICY_TARGETS: PolicyTargets = {
   minRelativeError: 0.05,
 }
 
-/** Frames above this are rejected before decoding, as the relay does: fp32 dense plus header slack. */
-const frameLimit = (parameters: number) => 4 * parameters + 4096
+type SimPeer = {
+  id: string
+  optimizer: AdamwState | undefined
+  compressor: CompressorState
+  encoding: UpdateEncoding
+  measurements: PolicyMeasurement[]
+  /** This peer's accepted update of the last committed round (what an eager start builds on), or null. */
+  lastUpdate: Float32Array | null
+  bytes: number
+}
+
+/** The run config the relay would hold for these options (parseRunConfig fills defaults and validates). */
+export function simulationRunConfig(options: SimulationOptions): RunConfig {
+  const { train = {} } = options
+  return parseRunConfig({
+    preset: options.preset,
+    innerSteps: options.innerSteps,
+    rounds: options.rounds,
+    seed: options.seed,
+    compression: { mode: options.compression },
+    ...(options.overlap ? { overlap: options.overlap } : {}),
+    ...(train.outerLearningRate !== undefined ? { outerLearningRate: train.outerLearningRate } : {}),
+    ...(train.outerMomentum !== undefined ? { outerMomentum: train.outerMomentum } : {}),
+    ...options.run,
+  })
+}
 
 export async function runSimulation(options: SimulationOptions): Promise<SimulationResult> {
   const started = performance.now()
   const cpuStarted = process.cpuUsage()
-  const { peers, rounds, innerSteps, preset, compression, seed, signal } = options
-  const config: TrainConfig = {
-    ...DEFAULT_TRAIN_CONFIG,
-    ...outerOptimizerFor(innerSteps),
-    ...options.train,
-    innerSteps,
-  }
+  const { peers, rounds, innerSteps, preset, compression, signal } = options
+  const run = simulationRunConfig(options)
+  const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...options.train, innerSteps }
   const modelConfig = MODEL_PRESETS[preset]
   const evalBatches = options.evalBatches ?? 8
-  const evalBatchSize = 16
-  const evalSeed = seedFrom('eval', seed)
-  const runId = `sim-${seed}`
+  const evalSeed = seedFrom('eval', run.seed)
+  const runId = `sim-${run.seed}`
   const uploadBytesPerSecond = options.uploadBytesPerSecond ?? 1_000_000
+  const targets = options.policyTargets ?? SIMULATION_POLICY_TARGETS
   const { train, validation } = splitTokens(options.tokens, { validationFraction: config.validationFraction })
 
-  const model = createGpt(modelConfig, { seed })
-  const layout = model.layout
-  const initial = model.getParameters()
-  const evaluate = () =>
-    evaluateLoss(model, validation, { batches: evalBatches, batchSize: evalBatchSize, seed: evalSeed, signal })
-  const initialValLoss = await evaluate()
-
-  type Peer = {
-    id: string
-    optimizer: AdamwState | undefined
-    compressor: CompressorState
-    settings: CompressionSettings
-    measurements: PolicyMeasurement[]
-    bytes: number
+  const initial = initParameters(modelConfig, { seed: run.seed })
+  const model = createGpt(modelConfig, { parameters: initial })
+  const { layout } = model
+  const evaluate = (parameters: Float32Array) => {
+    model.setParameters(parameters)
+    return evaluateLoss(model, validation, { batches: evalBatches, batchSize: 16, seed: evalSeed, signal })
   }
-  const peerStates: Peer[] = Array.from({ length: peers }, (_, i) => ({
-    id: `peer-${i}`,
+  const initialValLoss = await evaluate(initial)
+
+  const simPeers: SimPeer[] = Array.from({ length: peers }, (_, i) => ({
+    id: `peer-${String(i).padStart(4, '0')}`,
     optimizer: config.keepOptimizerState ? createAdamwState(model.variables) : undefined,
     compressor: createCompressorState(layout),
-    settings: settingsForMode(compression, layout, { targets: options.policyTargets ?? SIMULATION_POLICY_TARGETS }),
+    encoding: settingsForMode(compression, layout, { targets }),
     measurements: [],
+    lastUpdate: null,
     bytes: 0,
   }))
-  const outer = {
-    learningRate: config.outerLearningRate,
-    momentum: config.outerMomentum,
-    nesterov: config.outerNesterov,
-  }
-  let state: OuterState = { parameters: initial, momentum: new Float32Array(layout.size) }
-  let delayed = createDelayedOuterState(initial)
-  const shardLength = Math.max(Math.floor(train.length / peers), config.batchSize * (modelConfig.contextLength + 1))
+  let outer: OuterState = { params: initial, momentum: new Float32Array(layout.size), pending: null }
+  let previousGlobal: Float32Array | null = null
+  let referenceNorm: number | null = null
   const valLossByRound: number[] = []
   let tokensPerPeer = 0
 
   try {
     for (let round = 0; round < rounds; round++) {
       const roundStarted = performance.now()
-      const base = options.overlap ? delayed.parameters : state.parameters
-      const decoded: Float32Array[] = []
+      const accepted: { peerId: string; delta: Float32Array }[] = []
       const sent: number[] = []
       const errors: number[] = []
       let trainLoss = 0
-      for (const peer of peerStates) {
-        model.setParameters(base)
-        const shard = assignShard({ runId, round, peerId: peer.id, trainLength: train.length, shardLength })
+      for (const peer of simPeers) {
+        const start =
+          run.overlap === 'eager' && previousGlobal && peer.lastUpdate
+            ? eagerStart({
+                global: previousGlobal,
+                ownUpdate: peer.lastUpdate,
+                outerLearningRate: run.outerLearningRate,
+              })
+            : outer.params
+        const { shard, batchSeed } = peerShard({ runId, round, peerId: peer.id, seed: run.seed, shards: run.shards })
+        const window = shardWindow({ length: train.length, shard, shards: run.shards })
         const stepStarted = performance.now()
-        const result = await innerLoop({
+        const local = await trainLocalRound({
           model,
-          tokens: train.subarray(shard.start, shard.end),
+          start,
+          tokens: train.subarray(window.start, window.end),
           steps: innerSteps,
           config,
-          seed: seedFrom(runId, round, peer.id),
+          seed: batchSeed,
+          round,
           startStep: round * innerSteps,
-          ...(peer.optimizer ? { optimizer: peer.optimizer } : {}),
-          ...(signal ? { signal } : {}),
+          optimizer: peer.optimizer,
+          encoding: peer.encoding,
+          compressor: peer.compressor,
+          signal,
         })
         const innerStepSeconds = (performance.now() - stepStarted) / 1000 / Math.max(1, innerSteps)
-        tokensPerPeer += result.tokens
-        trainLoss += result.losses.at(-1) ?? Number.NaN
-        const delta = pseudoGradient(base, result.parameters)
-        const compressed = compressUpdate({
-          delta,
+        peer.compressor = local.compressor
+        peer.bytes += local.bytes.length
+        tokensPerPeer += local.tokens
+        trainLoss += local.losses.at(-1) ?? Number.NaN
+        sent.push(local.bytes.length)
+        errors.push(local.relativeError)
+        const admitted = admitUpdate({
+          bytes: local.bytes,
           layout,
-          settings: peer.settings,
-          state: peer.compressor,
-          seed: seedFrom(runId, peer.id),
           round,
+          robust: run.robust,
+          referenceNorm,
+          maxBytes: MAX_UPDATE_BYTES,
         })
-        peer.compressor = compressed.state
-        peer.bytes += compressed.bytes.length
-        sent.push(compressed.bytes.length)
-        errors.push(compressed.stats.relativeError)
-        // What the coordinator sees: the frame, size-checked and decoded.
-        decoded.push(decodeUpdate(compressed.bytes, { layout, maxBytes: frameLimit(layout.size) }).delta)
+        peer.lastUpdate = admitted.ok ? admitted.delta : null
+        if (admitted.ok) accepted.push({ peerId: peer.id, delta: admitted.delta })
         peer.measurements.push({
           uploadBytesPerSecond,
-          relativeError: compressed.stats.relativeError,
+          relativeError: local.relativeError,
           innerStepSeconds,
-          syncSeconds: compressed.bytes.length / uploadBytesPerSecond,
+          syncSeconds: local.bytes.length / uploadBytesPerSecond,
         })
-        peer.settings = choosePolicy({
+        peer.encoding = choosePolicy({
           mode: compression,
           layout,
-          previous: peer.settings,
+          previous: peer.encoding,
           measurements: peer.measurements,
           innerSteps,
-          targets: options.policyTargets ?? SIMULATION_POLICY_TARGETS,
+          targets,
         }).settings
       }
-      const averaged = averageVectors(decoded)
-      if (options.overlap) delayed = delayedOuterStep(delayed, averaged, outer)
-      else state = outerStep(state, averaged, outer)
-      model.setParameters(options.overlap ? delayed.parameters : state.parameters)
-      const valLoss = await evaluate()
+      if (accepted.length > 0) {
+        accepted.sort((a, b) => (a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0))
+        const next = nextGlobal({ outer, deltas: accepted.map((a) => a.delta), settings: run, layout, round })
+        previousGlobal = outer.params
+        outer = next.outer
+        referenceNorm = next.medianNorm
+      }
+      const valLoss = await evaluate(outer.params)
       valLossByRound.push(valLoss)
       options.onRound?.({
         round,
         valLoss,
         trainLoss: trainLoss / peers,
         bytesPerPeer: sent,
-        settings: peerStates.map((peer) => peer.settings),
+        encodings: simPeers.map((peer) => peer.encoding),
         relativeError: errors.reduce((a, b) => a + b, 0) / errors.length,
+        rejected: peers - accepted.length,
         seconds: (performance.now() - roundStarted) / 1000,
       })
     }
-    if (options.overlap) {
-      delayed = flushDelayedOuterStep(delayed, outer)
-      state = delayed
-    }
   } finally {
-    for (const peer of peerStates) if (peer.optimizer) disposeAdamwState(peer.optimizer)
+    for (const peer of simPeers) if (peer.optimizer) disposeAdamwState(peer.optimizer)
   }
-  model.setParameters(state.parameters)
-  const valLoss = await evaluate()
+  const valLoss = valLossByRound.at(-1) ?? initialValLoss
   const dilocoSeconds = (performance.now() - started) / 1000
 
   // Baseline: synchronous data parallel. N workers each take a batch of B per step and
@@ -259,19 +289,21 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       seed: seedFrom(runId, 'baseline'),
       ...(signal ? { signal } : {}),
     })
-    baselineValLoss = await evaluate()
+    baselineValLoss = await evaluate(await model.getParametersAsync())
   }
   const baselineSeconds = (performance.now() - baselineStarted) / 1000
   model.dispose()
 
-  const bytesPerPeer = peerStates.reduce((sum, peer) => sum + peer.bytes, 0) / peers
+  const bytesPerPeer = simPeers.reduce((sum, peer) => sum + peer.bytes, 0) / peers
   const baselineBytesPerPeer = rounds * innerSteps * ((2 * (peers - 1)) / peers) * 4 * layout.size
+  const { user, system } = process.cpuUsage(cpuStarted)
   return {
     peers,
     rounds,
     innerSteps,
     preset,
     compression,
+    overlap: run.overlap,
     parameters: layout.size,
     initialValLoss,
     valLoss,
@@ -280,14 +312,11 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     baselineBytesPerPeer,
     compressionRatio: bytesPerPeer > 0 ? baselineBytesPerPeer / bytesPerPeer : Number.POSITIVE_INFINITY,
     gap: baselineValLoss === null ? null : (valLoss - baselineValLoss) / baselineValLoss,
-    tokensPerPeer,
+    tokensPerPeer: tokensPerPeer / peers,
     dilocoSeconds,
     baselineSeconds,
     wallSeconds: (performance.now() - started) / 1000,
-    cpuSeconds: (() => {
-      const { user, system } = process.cpuUsage(cpuStarted)
-      return (user + system) / 1e6
-    })(),
+    cpuSeconds: (user + system) / 1e6,
     valLossByRound,
   }
 }

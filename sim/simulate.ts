@@ -6,9 +6,11 @@
  * same model on the same number of tokens. Prints both side by side; with --json the
  * last line is one JSON object.
  */
+
 import { parseArgs } from 'node:util'
 import type { CompressionMode } from '../core/compression/types.ts'
 import { isPresetName } from '../core/model/config.ts'
+import { OVERLAP_MODES, type OverlapMode } from '../core/round/overlap.ts'
 import { type BackendName, initBackend } from './backend.ts'
 import { loadCorpus } from './corpus.ts'
 import { formatBytes } from './format.ts'
@@ -62,7 +64,7 @@ const USAGE = `usage: npm run simulate -- [options]
   --seed S             seed for init, shards and batches (1)
   --backend NAME       wasm | cpu (wasm)
   --corpus FILE        any UTF-8 text instead of the Brown corpus
-  --overlap            DiLoCoX one-step-delay overlap (outer update lands one round late)
+  --overlap MODE       sync | delay | eager: how a round's reduction overlaps the next round (the run default, eager)
   --lr, --baseline-lr, --outer-lr, --outer-momentum, --warmup, --batch-size, --bandwidth, --max-bytes
   --no-baseline        skip the data-parallel baseline
   --json               last line is one JSON object with the results`
@@ -90,7 +92,7 @@ async function main(): Promise<void> {
       'outer-momentum': { type: 'string' },
       warmup: { type: 'string' },
       bandwidth: { type: 'string' },
-      overlap: { type: 'boolean', default: false },
+      overlap: { type: 'string' },
       'no-baseline': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -119,6 +121,10 @@ async function main(): Promise<void> {
   if (warmupSteps !== undefined && !(Number.isInteger(warmupSteps) && warmupSteps >= 0))
     fail(`--warmup must be a non-negative integer, got '${values.warmup}'`)
 
+  const overlap = values.overlap as OverlapMode | undefined
+  if (overlap !== undefined && !OVERLAP_MODES.includes(overlap))
+    fail(`--overlap must be one of ${OVERLAP_MODES.join(', ')}, got '${values.overlap}'`)
+
   await initBackend(backend)
   const tokens = await loadCorpus({ file: values.corpus, maxBytes })
   const log = values.json ? (line: string) => console.error(line) : (line: string) => console.log(line)
@@ -144,13 +150,13 @@ async function main(): Promise<void> {
       ? { baselineLearningRate: positiveNumber('baseline-lr', values['baseline-lr'])! }
       : {}),
     ...(values.bandwidth !== undefined ? { uploadBytesPerSecond: positiveNumber('bandwidth', values.bandwidth)! } : {}),
-    overlap: values.overlap,
+    ...(overlap ? { overlap } : {}),
     skipBaseline: values['no-baseline'],
     onRound: (event) =>
       log(
         `round ${String(event.round + 1).padStart(3)}  val ${event.valLoss.toFixed(4)}  train ${event.trainLoss.toFixed(4)}  ` +
           `sent/peer ${formatBytes(event.bytesPerPeer.reduce((a, b) => a + b, 0) / event.bytesPerPeer.length)}  ` +
-          `rank ${event.settings[0]?.rank} int${event.settings[0]?.bits}  err ${event.relativeError.toFixed(2)}  ${event.seconds.toFixed(1)} s`,
+          `rank ${event.encodings[0]?.rank} int${event.encodings[0]?.bits}  err ${event.relativeError.toFixed(2)}  ${event.seconds.toFixed(1)} s`,
       ),
   })
   if (values.json) {

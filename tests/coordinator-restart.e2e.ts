@@ -23,7 +23,6 @@ import { compressUpdate } from '../core/compression/compressUpdate.ts'
 import { settingsForMode } from '../core/compression/policy.ts'
 import { type CompressorState, createCompressorState } from '../core/compression/types.ts'
 import { DEFAULT_TRAIN_CONFIG } from '../core/config/train.ts'
-import { assignShard } from '../core/data/assignShard.ts'
 import { splitTokens } from '../core/data/splitTokens.ts'
 import { innerLoop } from '../core/diloco/innerLoop.ts'
 import { pseudoGradient } from '../core/diloco/pseudoGradient.ts'
@@ -33,6 +32,7 @@ import { parameterHash, parameterLayout } from '../core/model/parameters.ts'
 import { MAX_CHECKPOINT_BYTES, PROTOCOL_VERSION } from '../core/protocol/constants.ts'
 import type { Assignment, Response } from '../core/protocol/messages.ts'
 import { seedFrom } from '../core/random.ts'
+import { shardWindow } from '../core/round/peerWindows.ts'
 import { decodeCheckpoint } from '../core/wire/checkpoint.ts'
 import { updateHash } from '../core/wire/updateHash.ts'
 import { fetchCheckpoint, requestCoordinator } from '../relay/coordinator/client.ts'
@@ -145,13 +145,7 @@ async function work(peer: Peer, relay: Relay, assignment: Assignment, train: Uin
   const { header, parameters } = decodeCheckpoint(frame, { layout, maxBytes: MAX_CHECKPOINT_BYTES, parameterHash })
   expect(header.parameterHash).toBe(assignment.baseHash)
   model.setParameters(parameters)
-  const shard = assignShard({
-    runId: RUN,
-    round: assignment.round,
-    peerId: peer.id,
-    trainLength: train.length,
-    shardLength: 4096,
-  })
+  const shard = shardWindow({ length: train.length, shard: assignment.shard, shards: assignment.shards })
   const result = await innerLoop({
     model,
     tokens: train.subarray(shard.start, shard.end),

@@ -2,7 +2,7 @@
  * The trainer worker's API as the page sees it through comlink. Everything here
  * is structured-clone data; big buffers are transferred, never copied.
  */
-import type { CompressionSettings } from '../core/compression/types.ts'
+import type { UpdateEncoding } from '../core/compression/types.ts'
 import type { TrainConfig } from '../core/config/train.ts'
 import type { ModelConfig } from '../core/model/config.ts'
 
@@ -60,7 +60,7 @@ export type TrainRoundParameters = {
   /** Overrides of DEFAULT_TRAIN_CONFIG (batch size, learning rate, ...). */
   train?: Partial<TrainConfig> | undefined
   /** How to compress the pseudo-gradient; dense fp32 when omitted. */
-  compression?: CompressionSettings | undefined
+  compression?: UpdateEncoding | undefined
   /** Also return the uncompressed pseudo-gradient (tests, benches; costs one more transfer). */
   returnPseudoGradient?: boolean | undefined
 }

@@ -4,7 +4,7 @@
  * run side by side under labels (e.g. one per backend, to compare them).
  */
 
-import type { CompressionSettings } from '../../core/compression/types.ts'
+import type { UpdateEncoding } from '../../core/compression/types.ts'
 import type { TrainConfig } from '../../core/config/train.ts'
 import { encodeText } from '../../core/data/tokenize.ts'
 import { MODEL_PRESETS, type PresetName } from '../../core/model/config.ts'
@@ -19,7 +19,7 @@ type TrainOptions = {
   seed: number
   /** Training text; the built-in sample when left out. */
   text?: string
-  compression?: CompressionSettings
+  compression?: UpdateEncoding
   train?: Partial<TrainConfig>
   startStep?: number
   /** Keep the raw pseudo-gradient in the page under this key (for compare()). */

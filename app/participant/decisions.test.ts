@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import type { Assignment } from '../../core/protocol/messages.ts'
+import { shardWindow } from '../../core/round/peerWindows.ts'
 import { endpointsFromUrl, relayAddressFromStatus } from './endpoints.ts'
 import { initialState } from './initialState.ts'
 import { appendLoss } from './lossHistory.ts'
 import { nextAction } from './nextAction.ts'
-import { shardWindow } from './shardWindow.ts'
 import { statusText } from './statusText.ts'
 
 const hash = (c: string) => `0x${c.repeat(64)}`
@@ -20,6 +20,9 @@ const assignment: Assignment = {
   corpusId: 'brown',
   steps: 10,
   seed: 7,
+  runSeed: 1,
+  overlap: 'eager',
+  outerLearningRate: 1,
   compression: { mode: 'int8', errorFeedback: true },
   deadline: 10_000,
 }
@@ -69,8 +72,8 @@ describe('shardWindow', () => {
     ])
   })
   it('refuses a shard outside the count', () => {
-    expect(() => shardWindow({ length: 10, shard: 3, shards: 3 })).toThrow(RangeError)
-    expect(() => shardWindow({ length: 10, shard: 0, shards: 0 })).toThrow(RangeError)
+    expect(() => shardWindow({ length: 10, shard: 3, shards: 3 })).toThrow(expect.objectContaining({ name: 'InvalidWindowError' }))
+    expect(() => shardWindow({ length: 10, shard: 0, shards: 0 })).toThrow(expect.objectContaining({ name: 'InvalidWindowError' }))
   })
 })
 

@@ -2,8 +2,8 @@ import { DEFAULT_TRAIN_CONFIG } from '../../core/config/train.ts'
 import { splitTokens } from '../../core/data/splitTokens.ts'
 import { encodeText } from '../../core/data/tokenize.ts'
 import type { Assignment } from '../../core/protocol/messages.ts'
+import { shardWindow } from '../../core/round/peerWindows.ts'
 import { CorpusUnavailableError } from './errors.ts'
-import { shardWindow } from './shardWindow.ts'
 
 export type CorpusSource = {
   /** The shard's tokens for an assignment (a fresh array: the trainer takes ownership of it). */

@@ -1,8 +1,8 @@
 import { maxRankOf } from '../../core/compression/plan.ts'
 import { settingsForMode } from '../../core/compression/policy.ts'
-import type { CompressionSettings as WorkerCompression } from '../../core/compression/types.ts'
+import type { UpdateEncoding as WorkerCompression } from '../../core/compression/types.ts'
 import type { ParameterLayout } from '../../core/model/layout.ts'
-import type { CompressionSettings as AssignedCompression } from '../../core/protocol/messages.ts'
+import type { RunCompression as AssignedCompression } from '../../core/protocol/messages.ts'
 
 /**
  * The coordinator speaks in modes (`int8`, `lowrank`, ...) with an optional

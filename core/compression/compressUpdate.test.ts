@@ -3,7 +3,7 @@ import { layoutFromShapes } from '../model/layout.ts'
 import { createRng, normal } from '../random.ts'
 import { decodeUpdate } from '../wire/decodeUpdate.ts'
 import { compressUpdate } from './compressUpdate.ts'
-import { type CompressionSettings, createCompressorState } from './types.ts'
+import { createCompressorState, type UpdateEncoding } from './types.ts'
 
 const layout = layoutFromShapes([
   { name: 'qkv', shape: [64, 192] },
@@ -19,7 +19,7 @@ function randomDelta(seed: number, scale = 1e-3): Float32Array {
 
 const norm = (v: Float32Array) => Math.sqrt(v.reduce((a, b) => a + b * b, 0))
 
-const allSettings: CompressionSettings[] = [
+const allSettings: UpdateEncoding[] = [
   { rank: 0, bits: 32 },
   { rank: 0, bits: 8 },
   { rank: 0, bits: 4 },
@@ -120,7 +120,7 @@ describe('compressUpdate', () => {
 
   it('rejects bad input with named errors', () => {
     const state = createCompressorState(layout)
-    const base = { layout, state, seed: 1, round: 0, settings: { rank: 2, bits: 8 } as CompressionSettings }
+    const base = { layout, state, seed: 1, round: 0, settings: { rank: 2, bits: 8 } as UpdateEncoding }
     const nan = randomDelta(4)
     nan[64 * 192 + 3] = Number.NaN
     expect(() => compressUpdate({ ...base, delta: nan })).toThrow(

@@ -6,13 +6,13 @@ import { DEFAULT_BLOCK_SIZE } from './constants.ts'
 import { DeltaLayoutMismatchError, InvalidCompressionSettingsError, NonFiniteDeltaError } from './errors.ts'
 import { multiplyMQ, multiplyMtP, orthogonalize, reconstructLowRank } from './lowRank.ts'
 import { layoutFingerprint, maxRankOf, planTensors } from './plan.ts'
-import type { CompressionSettings, CompressorState } from './types.ts'
+import type { CompressorState, UpdateEncoding } from './types.ts'
 
 export type CompressUpdateParameters = {
   /** This round's pseudo-gradient (θ_start − θ_after_H_steps), flat in layout order. */
   delta: Float32Array
   layout: ParameterLayout
-  settings: CompressionSettings
+  settings: UpdateEncoding
   /** Returned by the previous call (or `createCompressorState`); not mutated. */
   state: CompressorState
   /** Seeds the PowerSGD initial Q of a matrix the first time it is seen (e.g. seedFrom(runId, peerId)). */

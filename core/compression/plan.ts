@@ -1,7 +1,7 @@
 import type { ParameterLayout, ParameterSpec } from '../model/layout.ts'
 import { seedFrom } from '../random.ts'
 import { blockCount } from './quantize.ts'
-import type { CompressionSettings } from './types.ts'
+import type { UpdateEncoding } from './types.ts'
 
 /**
  * How each tensor of a layout travels under given settings. Sender and receiver derive it from the layout
@@ -15,7 +15,7 @@ export type TensorPlan =
  * A matrix goes low-rank when a rank is asked for and the factors are smaller than the matrix
  * (r·(rows+cols) < rows·cols); everything else (vectors, tiny matrices) goes dense at `bits`.
  */
-export function planTensors(layout: ParameterLayout, settings: CompressionSettings): TensorPlan[] {
+export function planTensors(layout: ParameterLayout, settings: UpdateEncoding): TensorPlan[] {
   return layout.specs.map((spec) => {
     if (settings.rank > 0 && spec.shape.length === 2) {
       const rows = spec.shape[0]!

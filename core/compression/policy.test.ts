@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { layoutFromShapes } from '../model/layout.ts'
 import { updateFrameBytes } from '../wire/updateFrame.ts'
 import { adaptiveLadder, choosePolicy, type PolicyMeasurement, settingsForMode } from './policy.ts'
-import type { CompressionSettings } from './types.ts'
+import type { UpdateEncoding } from './types.ts'
 
 // The `tiny` shape from the brief: 2 blocks of 64-wide attention + MLP, embeddings, vectors.
 const layout = layoutFromShapes([
@@ -21,7 +21,7 @@ const layout = layoutFromShapes([
   { name: 'lnf', shape: [128] },
 ])
 
-const bytesOf = (s: CompressionSettings) => updateFrameBytes(layout, s, 64)
+const bytesOf = (s: UpdateEncoding) => updateFrameBytes(layout, s, 64)
 const measure = (m: Partial<PolicyMeasurement>): PolicyMeasurement[] =>
   Array.from({ length: 3 }, () => ({
     uploadBytesPerSecond: 1e7,

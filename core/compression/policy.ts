@@ -9,14 +9,14 @@ import {
   DEFAULT_POLICY_TARGETS,
 } from './constants.ts'
 import { maxRankOf } from './plan.ts'
-import type { CompressionMode, CompressionSettings } from './types.ts'
+import type { CompressionMode, UpdateEncoding } from './types.ts'
 
 /** The fixed settings of a mode (`adaptive`: where it starts). Ranks are clamped to what the layout allows. */
 export function settingsForMode(
   mode: CompressionMode,
   layout: ParameterLayout,
   options: { targets?: PolicyTargets; blockSize?: number } = {},
-): CompressionSettings {
+): UpdateEncoding {
   const maxRank = maxRankOf(layout)
   switch (mode) {
     case 'none':
@@ -51,7 +51,7 @@ export type PolicyTargets = Partial<{ -readonly [K in keyof typeof DEFAULT_POLIC
 export type ChoosePolicyParameters = {
   mode: CompressionMode
   layout: ParameterLayout
-  previous: CompressionSettings
+  previous: UpdateEncoding
   /** Oldest first; the last `targets.window` are used. */
   measurements: readonly PolicyMeasurement[]
   /** Current H (default 20): the compute the upload can hide behind. */
@@ -60,14 +60,14 @@ export type ChoosePolicyParameters = {
   blockSize?: number
 }
 export type ChoosePolicyReturnType = {
-  settings: CompressionSettings
+  settings: UpdateEncoding
   /** A new H, only when even the cheapest setting cannot hide behind H inner steps. */
   innerSteps?: number
   /** One line for logs and the admin view. */
   reason: string
 }
 
-type Rung = { settings: CompressionSettings; bytes: number }
+type Rung = { settings: UpdateEncoding; bytes: number }
 
 /**
  * The adaptive policy (DiLoCoX §3.3 adapts rank and bits to the network): a ladder of (rank, bits) settings
@@ -136,7 +136,7 @@ export function choosePolicy(parameters: ChoosePolicyParameters): ChoosePolicyRe
 /** Rungs sorted by frame size, duplicates (same bytes) dropped, capped at maxBitsPerParam (cheapest always kept). */
 export function adaptiveLadder(layout: ParameterLayout, maxBitsPerParam: number, blockSize: number): Rung[] {
   const maxRank = maxRankOf(layout)
-  const candidates: CompressionSettings[] = []
+  const candidates: UpdateEncoding[] = []
   for (const bits of ADAPTIVE_BITS) {
     // Dense quantised (rank 0) is a rung too: on small matrices it beats any useful rank on error per byte.
     candidates.push({ rank: 0, bits })

@@ -9,7 +9,7 @@ import type { ParameterLayout } from '../model/layout.ts'
  */
 export type CompressionMode = 'none' | 'int8' | 'int4' | 'lowrank' | 'adaptive'
 
-export type CompressionSettings = {
+export type UpdateEncoding = {
   /** PowerSGD rank for 2-D tensors; 0 = dense. Clamped per matrix to min(rows, cols). */
   rank: number
   /** Bits per transmitted value (dense values or low-rank factors): 32 = fp32, 8 / 4 = block-quantised ints. */

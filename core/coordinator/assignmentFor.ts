@@ -20,7 +20,10 @@ export function assignmentFor(state: RunState, { peerId }: { peerId: string }): 
     corpusId: config.corpusId,
     steps: config.innerSteps,
     seed: assigned.seed,
+    runSeed: config.seed,
     compression: config.compression,
+    overlap: config.overlap,
+    outerLearningRate: config.outerLearningRate,
     deadline: open.deadline,
   }
 }

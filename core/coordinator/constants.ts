@@ -25,8 +25,9 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   shards: 64,
   outerLearningRate: 0.7,
   outerMomentum: 0.9,
-  // DiLoCoX (Qi et al. 2025): apply round r's aggregate at the close of round r+1 so tabs never wait on sync.
-  oneStepDelay: true,
+  // Eager updates (Kale et al. 2025, arXiv 2502.12996): tabs start the next round at once from their own
+  // update as the proxy for the average; measured as accurate as sync (README), unlike the naive delay.
+  overlap: 'eager',
   robust: {
     // Each update is clipped to clipFactor x the round's median update norm before averaging.
     clipFactor: 2,

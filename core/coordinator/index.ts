@@ -1,7 +1,6 @@
 export * from './aggregateUpdates.ts'
 export * from './applyOuterStep.ts'
 export * from './assignmentFor.ts'
-export * from './assignShard.ts'
 export * from './checkSubmission.ts'
 export * from './closeRound.ts'
 export * from './constants.ts'

@@ -1,4 +1,4 @@
-import { assignShard } from './assignShard.ts'
+import { peerShard } from '../round/peerWindows.ts'
 import { RoundStateError } from './errors.ts'
 import type { RunState } from './types.ts'
 
@@ -31,6 +31,7 @@ export function assignPeer(state: RunState, { peerId }: { peerId: string }): Run
   const open = state.open
   if (!open || !state.peers[peerId] || open.assigned[peerId]) return state
   const { shards, seed } = state.config
-  const assigned = assignShard({ runId: state.id, round: open.round, peerId, shards, seed })
+  const { shard, batchSeed } = peerShard({ runId: state.id, round: open.round, peerId, shards, seed })
+  const assigned = { shard, seed: batchSeed }
   return { ...state, open: { ...open, assigned: { ...open.assigned, [peerId]: assigned } } }
 }

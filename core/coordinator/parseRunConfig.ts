@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { outerOptimizerFor } from '../config/train.ts'
-import { compressionSettingsSchema } from '../protocol/messages.ts'
+import { runCompressionSchema } from '../protocol/messages.ts'
 import { DEFAULT_RUN_CONFIG } from './constants.ts'
 import { RunConfigError } from './errors.ts'
 import type { RunConfig } from './types.ts'
@@ -16,7 +16,7 @@ export const runConfigSchema = z.strictObject({
   preset: z.string().min(1).max(32),
   innerSteps: z.number().int().min(1).max(100_000),
   rounds: z.number().int().min(1).max(1_000_000),
-  compression: compressionSettingsSchema,
+  compression: runCompressionSchema,
   quorum: z.number().gt(0).max(1),
   minContributions: z.number().int().min(1),
   roundDeadlineMs: z.number().int().min(100).max(86_400_000),
@@ -26,7 +26,7 @@ export const runConfigSchema = z.strictObject({
   shards: z.number().int().min(1).max(1_000_000),
   outerLearningRate: z.number().finite().positive().max(10),
   outerMomentum: z.number().min(0).lt(1),
-  oneStepDelay: z.boolean(),
+  overlap: z.enum(['sync', 'delay', 'eager']),
   robust: robustSchema,
 }) satisfies z.ZodType<RunConfig>
 
@@ -40,7 +40,10 @@ export type RunConfigInput = Partial<Omit<RunConfig, 'robust' | 'compression'>> 
 export function parseRunConfig(input: unknown): RunConfig {
   if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input)))
     throw new RunConfigError('Run config must be an object.')
-  const partial = (input ?? {}) as Record<string, unknown>
+  const { oneStepDelay, ...partial } = (input ?? {}) as Record<string, unknown>
+  // Runs stored before `overlap` existed said `oneStepDelay: true | false`.
+  if (typeof oneStepDelay === 'boolean' && partial.overlap === undefined)
+    partial.overlap = oneStepDelay ? 'delay' : 'sync'
   const innerSteps = typeof partial.innerSteps === 'number' ? partial.innerSteps : DEFAULT_RUN_CONFIG.innerSteps
   const outer = outerOptimizerFor(innerSteps)
   const merged = {

@@ -1,4 +1,5 @@
-import type { Backend, CompressionSettings, RejectReason, UpdateStats } from '../protocol/messages.ts'
+import type { Backend, RejectReason, RunCompression, UpdateStats } from '../protocol/messages.ts'
+import type { OverlapMode } from '../round/overlap.ts'
 
 export type RobustConfig = {
   clipFactor: number
@@ -12,7 +13,7 @@ export type RunConfig = {
   preset: string
   innerSteps: number
   rounds: number
-  compression: CompressionSettings
+  compression: RunCompression
   quorum: number
   minContributions: number
   roundDeadlineMs: number
@@ -22,7 +23,8 @@ export type RunConfig = {
   shards: number
   outerLearningRate: number
   outerMomentum: number
-  oneStepDelay: boolean
+  /** How a round's reduction overlaps the next round's compute (core/round/overlap). */
+  overlap: OverlapMode
   robust: RobustConfig
 }
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import { createRng } from '../random.ts'
-import { assignShard } from './assignShard.ts'
 import { sampleBatch } from './sampleBatch.ts'
 import { splitTokens } from './splitTokens.ts'
 import { stripBrownTags } from './stripBrownTags.ts'
@@ -24,20 +23,6 @@ describe('data', () => {
     expect(train.length).toBe(90)
     expect(validation[0]).toBe(90)
     expect(() => splitTokens(tokens, { validationFraction: 1 })).toThrow(
-      expect.objectContaining({ name: 'InvalidDataError' }),
-    )
-  })
-
-  it('assigns the same shard for the same (run, round, peer), others differ', () => {
-    const base = { runId: 'r', round: 3, peerId: 'p', trainLength: 1_000_000, shardLength: 1000 }
-    const shard = assignShard(base)
-    expect(assignShard(base)).toEqual(shard)
-    expect(shard.end - shard.start).toBe(1000)
-    expect(shard.end).toBeLessThanOrEqual(1_000_000)
-    expect(assignShard({ ...base, round: 4 })).not.toEqual(shard)
-    expect(assignShard({ ...base, peerId: 'q' })).not.toEqual(shard)
-    expect(assignShard({ ...base, shardLength: 5_000_000 })).toEqual({ start: 0, end: 1_000_000 })
-    expect(() => assignShard({ ...base, trainLength: 0 })).toThrow(
       expect.objectContaining({ name: 'InvalidDataError' }),
     )
   })

@@ -1,4 +1,3 @@
-export { type AssignShardParameters, assignShard, type Shard } from './assignShard.ts'
 export { InvalidDataError } from './errors.ts'
 export { type SampleBatchParameters, type SampleBatchReturnType, sampleBatch } from './sampleBatch.ts'
 export { type SplitTokensParameters, type SplitTokensReturnType, splitTokens } from './splitTokens.ts'

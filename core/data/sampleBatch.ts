@@ -18,13 +18,24 @@ export function sampleBatch(tokens: Uint8Array, rng: Rng, parameters: SampleBatc
     throw new InvalidDataError(`need at least ${contextLength + 1} tokens, got ${tokens.length}`)
   const inputs = new Int32Array(batchSize * contextLength)
   const targets = new Int32Array(batchSize * contextLength)
-  const span = tokens.length - contextLength
+  const starts = nextBatchStarts(rng, { batchSize, span: tokens.length - contextLength })
   for (let b = 0; b < batchSize; b++) {
-    const start = Math.floor(rng.next() * span)
+    const start = starts[b]!
     for (let t = 0; t < contextLength; t++) {
       inputs[b * contextLength + t] = tokens[start + t]!
       targets[b * contextLength + t] = tokens[start + t + 1]!
     }
   }
   return { inputs, targets }
+}
+
+/**
+ * The next batch's window starts in [0, span): the one draw order that
+ * sampleBatch and core/round/peerWindows share, so a verifier recomputes
+ * exactly the windows a peer trained on.
+ */
+export function nextBatchStarts(rng: Rng, { batchSize, span }: { batchSize: number; span: number }): Int32Array {
+  const starts = new Int32Array(batchSize)
+  for (let b = 0; b < batchSize; b++) starts[b] = Math.floor(rng.next() * span)
+  return starts
 }

@@ -17,14 +17,14 @@ export type Backend = z.infer<typeof backendSchema>
 /** The modes of core/compression (CompressionMode). */
 export const compressionModeSchema = z.enum(['none', 'int8', 'int4', 'lowrank', 'adaptive'])
 
-export const compressionSettingsSchema = z.strictObject({
+export const runCompressionSchema = z.strictObject({
   mode: compressionModeSchema,
   /** PowerSGD rank override for `lowrank` (the mode's default when omitted). */
   rank: z.number().int().min(1).max(64).optional(),
   /** Whether the tab keeps an error-feedback residual. */
   errorFeedback: z.boolean(),
 })
-export type CompressionSettings = z.infer<typeof compressionSettingsSchema>
+export type RunCompression = z.infer<typeof runCompressionSchema>
 
 export const capabilitiesSchema = z.strictObject({
   backend: backendSchema,
@@ -70,6 +70,11 @@ export const submitSchema = z.strictObject({
   runId: id,
   round,
   baseHash: hash,
+  /**
+   * parameterHash of the parameters the round was trained from, when not `baseHash`: in eager overlap
+   * (core/round/overlap) the previous global stepped by this peer's own accepted previous-round update.
+   */
+  startHash: hash.optional(),
   /** core/wire updateHash (keccak256) of the binary frame that follows. */
   updateHash: hash,
   /** Byte length of the binary frame that follows. */
@@ -132,9 +137,14 @@ export const assignmentSchema = z.strictObject({
   corpusId: z.string().min(1).max(MAX_ID_LENGTH),
   /** Inner steps H. */
   steps: z.number().int().positive(),
-  /** Seed for batch sampling and compression projections. */
+  /** Seed for batch sampling and compression projections (core/round peerShard().batchSeed). */
   seed: z.number().int().nonnegative(),
-  compression: compressionSettingsSchema,
+  /** The run's seed: with it a tab derives its next round's shard before that round opens (eager overlap). */
+  runSeed: z.number().int().nonnegative(),
+  compression: runCompressionSchema,
+  /** How rounds overlap (core/round/overlap) and the outer learning rate an eager start uses. */
+  overlap: z.enum(['sync', 'delay', 'eager']),
+  outerLearningRate: z.number().finite().positive(),
   /** Unix ms after which a submission for this round gets no credit. */
   deadline: z.number().int().nonnegative(),
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { compressUpdate } from '../compression/compressUpdate.ts'
-import { type CompressionSettings, createCompressorState } from '../compression/types.ts'
+import { createCompressorState, type UpdateEncoding } from '../compression/types.ts'
 import { layoutFromShapes } from '../model/layout.ts'
 import { createRng, normal } from '../random.ts'
 import { UPDATE_HEADER_BYTES } from './constants.ts'
@@ -11,7 +11,7 @@ const layout = layoutFromShapes([
   { name: 'b', shape: [96] },
 ])
 
-function frame(settings: CompressionSettings): Uint8Array {
+function frame(settings: UpdateEncoding): Uint8Array {
   const rng = createRng(1)
   const delta = Float32Array.from({ length: layout.size }, () => normal(rng))
   return compressUpdate({ delta, layout, settings, state: createCompressorState(layout), seed: 1, round: 9 }).bytes

@@ -62,7 +62,9 @@ describe('Coordinator (ledger + checkpoints + rounds)', () => {
 
   it('runs rounds, rejects a hostile peer, survives a restart with every ack counted once', async () => {
     let c = open()
-    const run = c.createRun({ config: { preset: 'tiny', rounds: 3, quorum: 1, graceMs: 0, roundDeadlineMs: 5000 } })
+    const run = c.createRun({
+      config: { preset: 'tiny', rounds: 3, quorum: 1, graceMs: 0, roundDeadlineMs: 5000, overlap: 'delay' },
+    })
     c.act(run.runId, 'start')
     for (const p of ['a', 'b', 'evil'])
       expect(

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { aggregateUpdates } from '../../core/coordinator/aggregateUpdates.ts'
-import { applyOuterStep, type OuterState } from '../../core/coordinator/applyOuterStep.ts'
+import type { OuterState } from '../../core/coordinator/applyOuterStep.ts'
 import { assignmentFor } from '../../core/coordinator/assignmentFor.ts'
 import { checkSubmission } from '../../core/coordinator/checkSubmission.ts'
 import { closeRound } from '../../core/coordinator/closeRound.ts'
@@ -14,7 +13,6 @@ import { recordContribution, recordRejection, refreshQuorum } from '../../core/c
 import { roundReadiness } from '../../core/coordinator/roundReadiness.ts'
 import { type RunAction, setRunStatus } from '../../core/coordinator/setRunStatus.ts'
 import type { RunConfig, RunState, RunStatusName } from '../../core/coordinator/types.ts'
-import { validateUpdate } from '../../core/coordinator/validateUpdate.ts'
 import { logger } from '../../core/log.ts'
 import { isPresetName, MODEL_PRESETS } from '../../core/model/config.ts'
 import type { ParameterLayout } from '../../core/model/layout.ts'
@@ -32,12 +30,13 @@ import type {
   Submit,
   Welcome,
 } from '../../core/protocol/messages.ts'
+import { admitUpdate } from '../../core/round/admitUpdate.ts'
+import { nextGlobal } from '../../core/round/nextGlobal.ts'
+import { eagerStart, overlapsCompute } from '../../core/round/overlap.ts'
 import { decodeUpdate } from '../../core/wire/decodeUpdate.ts'
-import { encodeGlobalUpdate, quantizeGlobalUpdate } from '../../core/wire/globalUpdate.ts'
 import { updateHash } from '../../core/wire/updateHash.ts'
 import { readCheckpointFile, writeCheckpointFile } from '../store/checkpointFile.ts'
 import type { NewContribution, Store } from '../store/openStore.ts'
-import { GLOBAL_UPDATE_BITS } from './constants.ts'
 import { UnknownRunError } from './errors.ts'
 
 const log = logger('relay:coordinator')
@@ -73,6 +72,8 @@ type Live = {
   updateBytes: number
   /** Validated submissions waiting for their group commit: the round must not close under them. */
   persisting: number
+  /** The last committed round's base and accepted updates: what an eager start (core/round/overlap) builds on. */
+  previous: { params: Float32Array; deltas: Map<string, Float32Array> } | null
 }
 
 /**
@@ -119,6 +120,7 @@ export class Coordinator {
         inFlight: new Set(),
         updateBytes: 0,
         persisting: 0,
+        previous: null,
       }
       this.runs.set(row.id, live)
       if (state.status === 'running') this.reopen(live)
@@ -183,6 +185,7 @@ export class Coordinator {
       inFlight: new Set(),
       updateBytes: 0,
       persisting: 0,
+      previous: null,
     })
     log('created run %s (%s, %d rounds)', runId, config.preset, config.rounds)
     return this.runStatus(runId)
@@ -284,26 +287,19 @@ export class Coordinator {
           'hash-mismatch',
           'updateHash of the bytes does not match the metadata.',
         )
-      let delta: Float32Array
-      try {
-        const decoded = decodeUpdate(bytes, { layout: live.layout, maxBytes: MAX_UPDATE_BYTES })
-        if (decoded.header.round !== round)
-          return this.rejectSubmission(live, meta, 'wrong-round', `Frame is for round ${decoded.header.round}.`)
-        delta = decoded.delta
-      } catch (error) {
-        const name = (error as Error).name
-        const reason: RejectReason = name === 'NonFiniteValueError' ? 'non-finite' : 'undecodable'
-        return this.rejectSubmission(live, meta, reason, `${name}: ${(error as Error).message.split('\n')[0]}`)
-      }
       const { robust } = live.state.config
-      const valid = validateUpdate({
-        delta,
-        expectedSize: live.layout.size,
+      const valid = admitUpdate({
+        bytes,
+        layout: live.layout,
+        round,
         robust,
         referenceNorm: live.state.lastMedianNorm,
+        maxBytes: MAX_UPDATE_BYTES,
       })
-      if (!valid.ok)
-        return this.rejectSubmission(live, meta, valid.reason, `Update failed validation (norm ${valid.norm}).`)
+      if (!valid.ok) return this.rejectSubmission(live, meta, valid.reason, valid.message)
+      const delta = valid.delta
+      const start = this.checkStart(live, meta)
+      if (start) return this.rejectSubmission(live, meta, 'wrong-base', start)
       // The round may have closed while the bytes were arriving.
       const now = this.now()
       const again = checkSubmission(live.state, { meta, now })
@@ -384,6 +380,27 @@ export class Coordinator {
     }
   }
 
+  /**
+   * Where the tab says its round started: the round's base, or (eager overlap) the previous global
+   * stepped by the tab's own accepted previous-round update. Returns why not, or null.
+   */
+  private checkStart(live: Live, meta: Submit): string | null {
+    const startHash = meta.startHash ?? meta.baseHash
+    if (startHash === live.state.open?.baseHash) return null
+    const { config } = live.state
+    const own = live.previous?.deltas.get(meta.peerId)
+    if (!overlapsCompute(config.overlap) || !live.previous || !own)
+      return `Round ${meta.round} must start from its base ${live.state.open?.baseHash}.`
+    const start = eagerStart({
+      global: live.previous.params,
+      ownUpdate: own,
+      outerLearningRate: config.outerLearningRate,
+    })
+    return parameterHash(start) === startHash
+      ? null
+      : `Start ${startHash} is neither the base nor this peer's eager start.`
+  }
+
   private rejectSubmission(live: Live | undefined, meta: Submit, reason: RejectReason, message: string): Reject {
     const at = this.now()
     if (live) live.state = recordRejection(live.state, { peerId: meta.peerId, reason, at })
@@ -433,32 +450,15 @@ export class Coordinator {
     const open = live.state.open!
     const peers = Object.keys(open.accepted).sort()
     const deltas = peers.map((p) => live.deltas.get(p)!)
-    const { aggregate, medianNorm } = aggregateUpdates({ deltas, robust: live.state.config.robust })
-    const { config } = live.state
-    const outer = applyOuterStep({
-      state: live.outer,
-      aggregate,
-      learningRate: config.outerLearningRate,
-      momentum: config.outerMomentum,
-      oneStepDelay: config.oneStepDelay,
-    })
-    // Every tab applies the same quantised global delta (core/wire protocol), so the
-    // coordinator's global is old + applied, not the unquantised outer result.
-    const previous = live.outer.params
-    const step = new Float32Array(previous.length)
-    for (let i = 0; i < step.length; i++) step[i] = outer.params[i]! - previous[i]!
-    const applied = quantizeGlobalUpdate({ delta: step, layout: live.layout, bits: GLOBAL_UPDATE_BITS })
-    const params = new Float32Array(previous.length)
-    for (let i = 0; i < params.length; i++) params[i] = previous[i]! + applied[i]!
-    outer.params = params
-    const nextHash = parameterHash(params)
-    const frame = encodeGlobalUpdate({
-      delta: applied,
+    const next = nextGlobal({
+      outer: live.outer,
+      deltas,
+      settings: live.state.config,
       layout: live.layout,
-      bits: GLOBAL_UPDATE_BITS,
-      round: open.round + 1,
-      parameterHash: nextHash,
+      round: open.round,
     })
+    const { outer, frame, medianNorm } = next
+    const nextHash = next.hash
     const now = this.now()
     const { state, committed } = closeRound(live.state, { nextBaseHash: nextHash, medianNorm, now })
     const path = this.store.checkpointPath(state.id, state.round)
@@ -487,6 +487,7 @@ export class Coordinator {
       run: { status: state.status, round: state.round, baseHash: nextHash, lastMedianNorm: state.lastMedianNorm },
     })
     live.state = state
+    live.previous = { params: live.outer.params, deltas: new Map(live.deltas) }
     live.outer = outer
     live.deltas.clear()
     live.updateBytes = 0

@@ -4,5 +4,3 @@ export const TICK_INTERVAL_MS = 250
 export const STREAM_TIMEOUT_MS = 30_000
 /** Concurrent inbound coordinator streams per connection. */
 export const MAX_INBOUND_STREAMS = 8
-/** Bits of the gossiped global update (core/wire): int8 blocks are ~4x smaller than fp32. */
-export const GLOBAL_UPDATE_BITS = 8 as const

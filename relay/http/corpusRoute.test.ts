@@ -71,6 +71,9 @@ describe('GET /api/corpora/:id', () => {
       corpusId: 'brown',
       steps: 1,
       seed: 1,
+      runSeed: 1,
+      overlap: 'eager',
+      outerLearningRate: 1,
       compression: { mode: 'int8', errorFeedback: true },
       deadline: Date.now() + 60_000,
     })

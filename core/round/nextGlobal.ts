@@ -1,0 +1,77 @@
+import { aggregateUpdates } from '../coordinator/aggregateUpdates.ts'
+import { applyOuterStep, type OuterState } from '../coordinator/applyOuterStep.ts'
+import type { RunConfig } from '../coordinator/types.ts'
+import type { ParameterLayout } from '../model/layout.ts'
+import { parameterHash } from '../model/parameters.ts'
+import { encodeGlobalUpdate, quantizeGlobalUpdate } from '../wire/globalUpdate.ts'
+import { addDelta, applyGlobalUpdate } from './applyGlobalUpdate.ts'
+import { GLOBAL_UPDATE_BITS } from './constants.ts'
+
+/** The parts of a run's config that decide how a round is reduced. */
+export type RoundSettings = Pick<RunConfig, 'robust' | 'outerLearningRate' | 'outerMomentum' | 'overlap'>
+
+export type NextGlobalParameters = {
+  /** The coordinator's outer state at the round's base. */
+  outer: OuterState
+  /** The round's accepted updates, decoded, in peer-id order (the order is part of the result). */
+  deltas: readonly Float32Array[]
+  settings: RoundSettings
+  layout: ParameterLayout
+  /** The round being closed. */
+  round: number
+}
+export type NextGlobalReturnType = {
+  /** The outer state after the round; `params` is exactly what every tab reaches by applying `frame`. */
+  outer: OuterState
+  /** The global-update frame (round + 1) gossiped to tabs. */
+  frame: Uint8Array
+  hash: `0x${string}`
+  /** Median L2 norm of the inputs, before clipping. */
+  medianNorm: number
+  clipped: number
+  trimmed: number
+}
+
+/**
+ * Closes a round, the one pipeline the relay and the simulator both run:
+ * robust aggregation → outer step (synchronous, or DiLoCoX's one-step delay)
+ * → int8 global-update frame → applied with the same function tabs use →
+ * parameter hash. The coordinator's global is old + dequantised step, never
+ * the unquantised outer result, so it matches every tab bit for bit.
+ * Pure: the input state is not modified.
+ */
+export function nextGlobal({ outer, deltas, settings, layout, round }: NextGlobalParameters): NextGlobalReturnType {
+  const { aggregate, medianNorm, clipped, trimmed } = aggregateUpdates({ deltas, robust: settings.robust })
+  const stepped = applyOuterStep({
+    state: outer,
+    aggregate,
+    learningRate: settings.outerLearningRate,
+    momentum: settings.outerMomentum,
+    oneStepDelay: settings.overlap === 'delay',
+  })
+  const step = new Float32Array(outer.params.length)
+  for (let i = 0; i < step.length; i++) step[i] = stepped.params[i]! - outer.params[i]!
+  const applied = quantizeGlobalUpdate({ delta: step, layout, bits: GLOBAL_UPDATE_BITS })
+  const frame = encodeGlobalUpdate({
+    delta: applied,
+    layout,
+    bits: GLOBAL_UPDATE_BITS,
+    round: round + 1,
+    parameterHash: parameterHash(addDelta(outer.params, applied)),
+  })
+  const next = applyGlobalUpdate({
+    parameters: outer.params,
+    frame,
+    layout,
+    maxBytes: frame.byteLength,
+    expectedRound: round + 1,
+  })
+  return {
+    outer: { ...stepped, params: next.parameters },
+    frame,
+    hash: next.hash,
+    medianNorm,
+    clipped,
+    trimmed,
+  }
+}
