@@ -9,8 +9,8 @@
 import { parseArgs } from 'node:util'
 import type { CompressionMode } from '../core/compression/types.ts'
 import { isPresetName } from '../core/model/config.ts'
-import { initBackend } from '../sim/backend.ts'
-import { loadCorpus } from '../sim/corpus.ts'
+import { loadCorpus } from '../node/corpus.ts'
+import { initBackend } from '../node/tfjsBackend.ts'
 import { formatBytes } from '../sim/format.ts'
 import { runSimulation, type SimulationResult } from '../sim/runSimulation.ts'
 

@@ -11,7 +11,7 @@ import { innerLoop } from '../core/diloco/innerLoop.ts'
 import { isPresetName, MODEL_PRESETS, type PresetName } from '../core/model/config.ts'
 import { createGpt } from '../core/model/gpt.ts'
 import { parameterLayout } from '../core/model/parameters.ts'
-import { type BackendName, initBackend } from '../sim/backend.ts'
+import { type BackendName, initBackend } from '../node/tfjsBackend.ts'
 
 const { values } = parseArgs({ options: { steps: { type: 'string' }, presets: { type: 'string' } } })
 const steps = Number(values.steps ?? 5)

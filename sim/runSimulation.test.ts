@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from './backend.ts'
-import { loadCorpus } from './corpus.ts'
+import { loadCorpus } from '../node/corpus.ts'
+import { initBackend } from '../node/tfjsBackend.ts'
 import { runSimulation } from './runSimulation.ts'
 
 beforeAll(async () => {

@@ -35,10 +35,10 @@ import { seedFrom } from '../core/random.ts'
 import { shardWindow } from '../core/round/peerWindows.ts'
 import { decodeCheckpoint } from '../core/wire/checkpoint.ts'
 import { updateHash } from '../core/wire/updateHash.ts'
+import { loadCorpus } from '../node/corpus.ts'
+import { initBackend } from '../node/tfjsBackend.ts'
 import { fetchCheckpoint, requestCoordinator } from '../relay/coordinator/client.ts'
 import type { RunReport } from '../relay/http/buildStatus.ts'
-import { initBackend } from '../sim/backend.ts'
-import { loadCorpus } from '../sim/corpus.ts'
 
 const RUN = 'restart-e2e'
 const ROUNDS = 4

@@ -17,7 +17,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadCorpus } from '../sim/corpus.ts'
+import { loadCorpus } from '../node/corpus.ts'
 import { chromiumAvailable, launchChromium } from './support/chromium.ts'
 import { canCreateNetNamespace, createNetNamespace, type NetNamespace } from './support/netns.ts'
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { loadCorpus } from '../../sim/corpus.ts'
+import { loadCorpus } from '../../node/corpus.ts'
 import { CORPUS_ID, DEFAULT_CORPUS_ID, DEFAULT_CORPUS_MAX_BYTES } from './constants.ts'
 import { UnknownCorpusError } from './errors.ts'
 
