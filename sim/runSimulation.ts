@@ -173,7 +173,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     lastUpdate: null,
     bytes: 0,
   }))
-  let outer: OuterState = { params: initial, momentum: new Float32Array(layout.size), pending: null }
+  let outer: OuterState = { parameters: initial, momentum: new Float32Array(layout.size), pending: null }
   let previousGlobal: Float32Array | null = null
   let referenceNorm: number | null = null
   const valLossByRound: number[] = []
@@ -194,7 +194,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
                 ownUpdate: peer.lastUpdate,
                 outerLearningRate: run.outerLearningRate,
               })
-            : outer.params
+            : outer.parameters
         const { shard, batchSeed } = peerShard({ runId, round, peerId: peer.id, seed: run.seed, shards: run.shards })
         const window = shardWindow({ length: train.length, shard, shards: run.shards })
         const stepStarted = performance.now()
@@ -247,11 +247,11 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       if (accepted.length > 0) {
         accepted.sort((a, b) => (a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0))
         const next = nextGlobal({ outer, deltas: accepted.map((a) => a.delta), settings: run, layout, round })
-        previousGlobal = outer.params
+        previousGlobal = outer.parameters
         outer = next.outer
         referenceNorm = next.medianNorm
       }
-      const valLoss = await evaluate(outer.params)
+      const valLoss = await evaluate(outer.parameters)
       valLossByRound.push(valLoss)
       options.onRound?.({
         round,

@@ -3,7 +3,7 @@ import { outerStep } from '../diloco/outerStep.ts'
 
 export type OuterState = {
   /** Current global parameters (flat, ParameterLayout order). */
-  params: Float32Array
+  parameters: Float32Array
   /** Nesterov momentum buffer. */
   momentum: Float32Array
   /** DiLoCoX: last round's aggregate, waiting one round before it is applied; null when none. */
@@ -35,12 +35,12 @@ export function applyOuterStep({
   const parameters = { learningRate, momentum, nesterov: true }
   if (oneStepDelay) {
     const next = delayedOuterStep(
-      { parameters: state.params, momentum: state.momentum, pending: state.pending },
+      { parameters: state.parameters, momentum: state.momentum, pending: state.pending },
       aggregate.slice(),
       parameters,
     )
-    return { params: next.parameters, momentum: next.momentum, pending: next.pending }
+    return { parameters: next.parameters, momentum: next.momentum, pending: next.pending }
   }
-  const next = outerStep({ parameters: state.params, momentum: state.momentum }, aggregate, parameters)
-  return { params: next.parameters, momentum: next.momentum, pending: null }
+  const next = outerStep({ parameters: state.parameters, momentum: state.momentum }, aggregate, parameters)
+  return { parameters: next.parameters, momentum: next.momentum, pending: null }
 }

@@ -1,5 +1,5 @@
 import { RoundStateError } from './errors.ts'
-import type { Contribution, Rejection, RunState } from './types.ts'
+import type { AcceptedUpdate, Rejection, RunState } from './types.ts'
 
 export type CloseRoundParameters = {
   /** parameterHash of the global produced by this round's outer step. */
@@ -10,7 +10,7 @@ export type CloseRoundParameters = {
 }
 export type CloseRoundReturnType = {
   state: RunState
-  committed: { round: number; baseHash: string; accepted: Contribution[]; rejected: Rejection[]; closedAt: number }
+  committed: { round: number; baseHash: string; accepted: AcceptedUpdate[]; rejected: Rejection[]; closedAt: number }
 }
 
 /** Ends the open round: the run moves to the next round (or finishes) with the new global as base. */

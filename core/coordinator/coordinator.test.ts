@@ -11,7 +11,7 @@ import { createRun } from './createRun.ts'
 import { expirePeers, heartbeatPeer, joinPeer } from './membership.ts'
 import { openRound } from './openRound.ts'
 import { parseRunConfig } from './parseRunConfig.ts'
-import { recordContribution, refreshQuorum } from './recordSubmission.ts'
+import { recordAcceptedUpdate, refreshQuorum } from './recordSubmission.ts'
 import { roundReadiness } from './roundReadiness.ts'
 import { setRunStatus } from './setRunStatus.ts'
 import type { RunState } from './types.ts'
@@ -84,7 +84,7 @@ describe('rounds', () => {
     let s = runWithPeers(4, { quorum: 0.5 })
     for (const id of ['p0', 'p1']) {
       expect(checkSubmission(s, { meta: meta(id), now: 10 })).toBeNull()
-      s = recordContribution(s, { peerId: id, updateHash: H1, norm: 1, stats, receivedAt: 10 })
+      s = recordAcceptedUpdate(s, { peerId: id, updateHash: H1, norm: 1, stats, receivedAt: 10 })
     }
     expect(roundReadiness(s, { now: 50 })).toEqual({ action: 'wait', until: 110 })
     expect(roundReadiness(s, { now: 110 })).toEqual({ action: 'close', why: 'quorum' })
@@ -96,7 +96,7 @@ describe('rounds', () => {
 
   it('an expired peer no longer holds the quorum hostage', () => {
     let s = runWithPeers(2, { quorum: 1 })
-    s = recordContribution(s, { peerId: 'p0', updateHash: H1, norm: 1, stats, receivedAt: 10 })
+    s = recordAcceptedUpdate(s, { peerId: 'p0', updateHash: H1, norm: 1, stats, receivedAt: 10 })
     expect(s.open?.quorumAt).toBeNull()
     s = heartbeatPeer(s, { peerId: 'p0', now: 20_000 })
     s = refreshQuorum(expirePeers(s, { now: 20_000, heartbeatMs: 5000, maxMissed: 3 }).state, { now: 20_000 })
@@ -122,9 +122,9 @@ describe('hostile peer', () => {
     expect(checkSubmission(s, { meta: meta('p0', { runId: 'other' }), now: 1 })).toBe('unknown-run')
     expect(checkSubmission(s, { meta: meta('stranger'), now: 1 })).toBe('not-a-member')
     expect(checkSubmission(s, { meta: meta('p0'), now: 5000 })).toBe('late')
-    s = recordContribution(s, { peerId: 'p0', updateHash: H1, norm: 1, stats, receivedAt: 1 })
+    s = recordAcceptedUpdate(s, { peerId: 'p0', updateHash: H1, norm: 1, stats, receivedAt: 1 })
     expect(checkSubmission(s, { meta: meta('p0'), now: 2 })).toBe('duplicate')
-    expect(() => recordContribution(s, { peerId: 'p0', updateHash: H1, norm: 1, stats, receivedAt: 1 })).toThrowError(
+    expect(() => recordAcceptedUpdate(s, { peerId: 'p0', updateHash: H1, norm: 1, stats, receivedAt: 1 })).toThrowError(
       expect.objectContaining({ name: 'RoundStateError' }),
     )
   })
@@ -173,10 +173,10 @@ describe('hostile peer', () => {
 
 describe('outer step', () => {
   it('with the one-step delay applies the previous round aggregate', () => {
-    const state = { params: new Float32Array([1, 1]), momentum: new Float32Array(2), pending: null }
+    const state = { parameters: new Float32Array([1, 1]), momentum: new Float32Array(2), pending: null }
     const g = new Float32Array([0.5, -0.5])
     const first = applyOuterStep({ state, aggregate: g, learningRate: 0.7, momentum: 0.9, oneStepDelay: true })
-    expect(Array.from(first.params)).toEqual([1, 1])
+    expect(Array.from(first.parameters)).toEqual([1, 1])
     const second = applyOuterStep({
       state: first,
       aggregate: new Float32Array(2),
@@ -185,9 +185,9 @@ describe('outer step', () => {
       oneStepDelay: true,
     })
     // m = 0.5; theta = 1 - 0.7 * (0.5 + 0.9 * 0.5)
-    expect(second.params[0]).toBeCloseTo(1 - 0.7 * 0.95, 6)
+    expect(second.parameters[0]).toBeCloseTo(1 - 0.7 * 0.95, 6)
     const direct = applyOuterStep({ state, aggregate: g, learningRate: 0.7, momentum: 0.9, oneStepDelay: false })
-    expect(direct.params[1]).toBeCloseTo(1 + 0.7 * 0.95, 6)
+    expect(direct.parameters[1]).toBeCloseTo(1 + 0.7 * 0.95, 6)
   })
 })
 

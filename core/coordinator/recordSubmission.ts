@@ -1,18 +1,18 @@
 import type { RejectReason } from '../protocol/messages.ts'
 import { RoundStateError } from './errors.ts'
-import type { Contribution, RunState } from './types.ts'
+import type { AcceptedUpdate, RunState } from './types.ts'
 
 /**
  * Records accepted work in the open round and starts the grace period once the
- * quorum is met. Throws if the contribution would be counted twice.
+ * quorum is met. Throws if the update would be counted twice.
  */
-export function recordContribution(state: RunState, contribution: Contribution): RunState {
+export function recordAcceptedUpdate(state: RunState, update: AcceptedUpdate): RunState {
   const open = state.open
   if (!open) throw new RoundStateError(`Run ${state.id} has no open round.`)
-  if (open.accepted[contribution.peerId])
-    throw new RoundStateError(`Peer ${contribution.peerId} already contributed to round ${open.round}.`)
-  const accepted = { ...open.accepted, [contribution.peerId]: contribution }
-  const quorumAt = open.quorumAt ?? (quorumMet(state, accepted) ? contribution.receivedAt : null)
+  if (open.accepted[update.peerId])
+    throw new RoundStateError(`Peer ${update.peerId} already contributed to round ${open.round}.`)
+  const accepted = { ...open.accepted, [update.peerId]: update }
+  const quorumAt = open.quorumAt ?? (quorumMet(state, accepted) ? update.receivedAt : null)
   return { ...state, open: { ...open, accepted, quorumAt } }
 }
 

@@ -39,7 +39,8 @@ export type PeerState = {
 
 export type Assigned = { shard: number; seed: number }
 
-export type Contribution = {
+/** A submission the coordinator accepted (and acked) into a round; not the signed receipt of core/receipts. */
+export type AcceptedUpdate = {
   peerId: string
   updateHash: string
   norm: number
@@ -57,7 +58,7 @@ export type RoundState = {
   /** Work handed out this round, by peer id. */
   assigned: Record<string, Assigned>
   /** Accepted (and acknowledged) work, by peer id: at most one per peer. */
-  accepted: Record<string, Contribution>
+  accepted: Record<string, AcceptedUpdate>
   rejected: Rejection[]
   /** When the quorum was first met (the grace period starts here), or null. */
   quorumAt: number | null

@@ -21,7 +21,7 @@ export type NextGlobalParameters = {
   round: number
 }
 export type NextGlobalReturnType = {
-  /** The outer state after the round; `params` is exactly what every tab reaches by applying `frame`. */
+  /** The outer state after the round; `parameters` is exactly what every tab reaches by applying `frame`. */
   outer: OuterState
   /** The global-update frame (round + 1) gossiped to tabs. */
   frame: Uint8Array
@@ -49,25 +49,25 @@ export function nextGlobal({ outer, deltas, settings, layout, round }: NextGloba
     momentum: settings.outerMomentum,
     oneStepDelay: settings.overlap === 'delay',
   })
-  const step = new Float32Array(outer.params.length)
-  for (let i = 0; i < step.length; i++) step[i] = stepped.params[i]! - outer.params[i]!
+  const step = new Float32Array(outer.parameters.length)
+  for (let i = 0; i < step.length; i++) step[i] = stepped.parameters[i]! - outer.parameters[i]!
   const applied = quantizeGlobalUpdate({ delta: step, layout, bits: GLOBAL_UPDATE_BITS })
   const frame = encodeGlobalUpdate({
     delta: applied,
     layout,
     bits: GLOBAL_UPDATE_BITS,
     round: round + 1,
-    parameterHash: parameterHash(addDelta(outer.params, applied)),
+    parameterHash: parameterHash(addDelta(outer.parameters, applied)),
   })
   const next = applyGlobalUpdate({
-    parameters: outer.params,
+    parameters: outer.parameters,
     frame,
     layout,
     maxBytes: frame.byteLength,
     expectedRound: round + 1,
   })
   return {
-    outer: { ...stepped, params: next.parameters },
+    outer: { ...stepped, parameters: next.parameters },
     frame,
     hash: next.hash,
     medianNorm,

@@ -9,7 +9,7 @@ import { RunConfigError } from '../../core/coordinator/errors.ts'
 import { expirePeers, heartbeatPeer, joinPeer, leavePeer } from '../../core/coordinator/membership.ts'
 import { assignPeer, openRound } from '../../core/coordinator/openRound.ts'
 import { parseRunConfig } from '../../core/coordinator/parseRunConfig.ts'
-import { recordContribution, recordRejection, refreshQuorum } from '../../core/coordinator/recordSubmission.ts'
+import { recordAcceptedUpdate, recordRejection, refreshQuorum } from '../../core/coordinator/recordSubmission.ts'
 import { roundReadiness } from '../../core/coordinator/roundReadiness.ts'
 import { type RunAction, setRunStatus } from '../../core/coordinator/setRunStatus.ts'
 import type { RunConfig, RunState, RunStatusName } from '../../core/coordinator/types.ts'
@@ -114,7 +114,7 @@ export class Coordinator {
       }
       const live: Live = {
         state,
-        outer: { params: ckpt.params, momentum: ckpt.momentum, pending: ckpt.pending },
+        outer: { parameters: ckpt.params, momentum: ckpt.momentum, pending: ckpt.pending },
         layout: layoutOf(config),
         deltas: new Map(),
         inFlight: new Set(),
@@ -139,7 +139,7 @@ export class Coordinator {
       const { delta } = decodeUpdate(bytes, { layout: live.layout, maxBytes: MAX_UPDATE_BYTES })
       state = joinPeer(state, { peerId: row.peer_id, backend: 'wasm', now })
       state = assignPeer(state, { peerId: row.peer_id })
-      state = recordContribution(state, {
+      state = recordAcceptedUpdate(state, {
         peerId: row.peer_id,
         updateHash: row.update_hash,
         norm: row.norm,
@@ -179,7 +179,7 @@ export class Coordinator {
     const state = createRun({ id: runId, config, baseHash, now })
     this.runs.set(runId, {
       state,
-      outer: { params, momentum, pending: null },
+      outer: { parameters: params, momentum, pending: null },
       layout: layoutOf(config),
       deltas: new Map(),
       inFlight: new Set(),
@@ -324,7 +324,7 @@ export class Coordinator {
         })
         if (inserted) {
           // Durable now; the round cannot have closed in between (tick waits while persisting > 0).
-          live.state = recordContribution(live.state, {
+          live.state = recordAcceptedUpdate(live.state, {
             peerId: meta.peerId,
             updateHash: meta.updateHash,
             norm: valid.norm,
@@ -462,7 +462,7 @@ export class Coordinator {
     const now = this.now()
     const { state, committed } = closeRound(live.state, { nextBaseHash: nextHash, medianNorm, now })
     const path = this.store.checkpointPath(state.id, state.round)
-    const ckpt = writeCheckpointFile(path, { runId: state.id, round: state.round, baseHash: nextHash, ...outer })
+    const ckpt = writeCheckpointFile(path, { runId: state.id, round: state.round, baseHash: nextHash, params: outer.parameters, momentum: outer.momentum, pending: outer.pending })
     const accepted = committed.accepted
     const tokens = accepted.reduce((n, c) => n + c.stats.tokens, 0)
     this.store.commitRound({
@@ -487,12 +487,12 @@ export class Coordinator {
       run: { status: state.status, round: state.round, baseHash: nextHash, lastMedianNorm: state.lastMedianNorm },
     })
     live.state = state
-    live.previous = { params: live.outer.params, deltas: new Map(live.deltas) }
+    live.previous = { params: live.outer.parameters, deltas: new Map(live.deltas) }
     live.outer = outer
     live.deltas.clear()
     live.updateBytes = 0
     log('committed %s round %d (%d accepted, %s) -> %s', state.id, committed.round, peers.length, why, nextHash)
-    this.onGlobal?.({ runId: state.id, round: state.round, baseHash: nextHash, params: outer.params, frame })
+    this.onGlobal?.({ runId: state.id, round: state.round, baseHash: nextHash, params: outer.parameters, frame })
     if (state.status === 'running') this.reopen(live)
   }
 
@@ -524,7 +524,7 @@ export class Coordinator {
       runId,
       round: live.state.round,
       baseHash: live.state.baseHash,
-      params: live.outer.params,
+      params: live.outer.parameters,
       layout: live.layout,
     }
   }
