@@ -36,6 +36,10 @@ export type InitReturnType = {
   candidates: BackendCandidate[]
 }
 
+/**
+ * The parameters the following rounds start from: a committed global, or an
+ * eager start (core/round/overlap) the page derived from one.
+ */
 export type LoadCheckpointParameters = {
   config: ModelConfig
   /** Flat, in ParameterLayout order. Transferred: the caller's copy is detached. */
@@ -75,6 +79,8 @@ export type TrainProgress = {
   tokens: number
   /** Wall-clock seconds since the round started (including pauses and duty-cycle sleep). */
   seconds: number
+  /** Seconds of this round spent inside inner steps so far (pauses and duty-cycle sleep excluded). */
+  computeSeconds: number
 }
 
 export type TrainRoundStats = {
@@ -83,6 +89,8 @@ export type TrainRoundStats = {
   tokens: number
   /** Wall-clock seconds of the round (inner loop + compression). */
   seconds: number
+  /** Seconds spent inside inner steps (pauses, duty-cycle sleep and compression excluded). */
+  computeSeconds: number
   /** Inner steps per second of compute (pauses and duty-cycle sleep excluded). */
   stepsPerSecond: number
   /** ||sent − (delta + residual)|| / ||delta + residual|| of the compressor. */

@@ -5,18 +5,17 @@
  * cannot cross postMessage.
  */
 import * as tf from '@tensorflow/tfjs'
-import { compressUpdate } from '../core/compression/compressUpdate.ts'
 import { type CompressorState, createCompressorState } from '../core/compression/types.ts'
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../core/config/train.ts'
 import { type AdamwState, createAdamwState, disposeAdamwState } from '../core/diloco/adamw.ts'
 import { innerLoop } from '../core/diloco/innerLoop.ts'
-import { pseudoGradient } from '../core/diloco/pseudoGradient.ts'
 import { logger } from '../core/log.ts'
 import { MODEL_PRESETS, type ModelConfig } from '../core/model/config.ts'
 import { createGpt, type Gpt } from '../core/model/gpt.ts'
 import type { ParameterLayout } from '../core/model/layout.ts'
 import { initParameters, parameterHash, parameterLayout } from '../core/model/parameters.ts'
 import { createRng } from '../core/random.ts'
+import { trainLocalRound } from '../core/round/trainLocalRound.ts'
 import type {
   BackendName,
   InitParameters,
@@ -134,14 +133,18 @@ export class Trainer {
         this.#optimizer = null
       }
       this.#optimizer ??= createAdamwState(model.variables)
-      const result = await innerLoop({
+      const result = await trainLocalRound({
         model,
+        start: checkpoint.parameters,
         tokens,
         steps,
         config,
         seed,
+        round,
         startStep: parameters.startStep ?? round * steps,
         optimizer: this.#optimizer,
+        encoding: compression,
+        compressor: this.#compressor ?? createCompressorState(checkpoint.layout),
         signal: controller.signal,
         onStep: async (step) => {
           const now = performance.now()
@@ -155,30 +158,23 @@ export class Trainer {
             loss: step.loss,
             tokens: step.tokens,
             seconds: (now - started) / 1000,
+            computeSeconds: computeMs / 1000,
           })
           await this.#throttle(spent, controller.signal)
           stepStarted = performance.now()
         },
       })
-      const delta = pseudoGradient(checkpoint.parameters, result.parameters)
-      const compressed = compressUpdate({
-        delta,
-        layout: checkpoint.layout,
-        settings: compression,
-        state: this.#compressor ?? createCompressorState(checkpoint.layout),
-        seed,
-        round,
-      })
-      this.#compressor = compressed.state
+      this.#compressor = result.compressor
       const seconds = (performance.now() - started) / 1000
       const stats = {
         backend: this.#backend,
         losses: result.losses,
         tokens: result.tokens,
         seconds,
+        computeSeconds: computeMs / 1000,
         stepsPerSecond: steps / Math.max(computeMs / 1000, 1e-9),
-        relativeError: compressed.stats.relativeError,
-        bytes: compressed.bytes.byteLength,
+        relativeError: result.relativeError,
+        bytes: result.bytes.byteLength,
       }
       log(
         'round %d: %d steps on %s, loss %o → %o, %d bytes',
@@ -189,7 +185,7 @@ export class Trainer {
         result.losses.at(-1),
         stats.bytes,
       )
-      return { bytes: compressed.bytes, stats, ...(returnPseudoGradient ? { pseudoGradient: delta } : {}) }
+      return { bytes: result.bytes, stats, ...(returnPseudoGradient ? { pseudoGradient: result.delta } : {}) }
     } catch (error) {
       if (controller.signal.aborted) throw new TrainingStoppedError({ round, step: lastStep })
       throw error
@@ -198,9 +194,9 @@ export class Trainer {
     }
   }
 
+  /** trainLocalRound sets the start parameters; the model is only created once per shape. */
   #prepareModel(checkpoint: Checkpoint): Gpt {
-    if (this.#model) this.#model.setParameters(checkpoint.parameters)
-    else this.#model = createGpt(checkpoint.config, { parameters: checkpoint.parameters })
+    this.#model ??= createGpt(checkpoint.config, { parameters: checkpoint.parameters })
     return this.#model
   }
 
