@@ -49,6 +49,11 @@ export const heartbeatSchema = z.strictObject({
   version: z.literal(PROTOCOL_VERSION),
   peerId: id,
   runId: id,
+  /**
+   * Peer-reported, unverified: the share of the tab's wall time since its first round started that it
+   * spent inside inner steps. For the dashboard only; nothing is credited on it.
+   */
+  utilization: z.number().min(0).max(1).optional(),
 })
 
 export const updateStatsSchema = z.strictObject({
