@@ -1,10 +1,27 @@
+import {
+  type PeerReport,
+  type RunReport,
+  type Status,
+  type StatusExtra,
+  statusSchema,
+} from '../../core/protocol/status.ts'
 import type { Coordinator } from '../coordinator/Coordinator.ts'
 import { STATUS_ROUNDS, THROUGHPUT_WINDOW_ROUNDS } from './constants.ts'
 
-export type RunReport = ReturnType<typeof buildRunReport>
+export type { RunReport } from '../../core/protocol/status.ts'
+
+/**
+ * `GET /api/status`, checked against core/protocol/status.ts before it is
+ * sent: a field the admin page would not understand fails here, in the relay's
+ * tests, rather than as an empty chart.
+ */
+export function buildStatus(coordinator: Coordinator, extra: StatusExtra = {}): Status {
+  const runs = coordinator.listRuns().map((r) => buildRunReport(coordinator, r.runId))
+  return statusSchema.parse({ now: Date.now(), ...extra, runs })
+}
 
 /** Everything the admin view plots for one run, from the ledger plus the live state. */
-function buildRunReport(coordinator: Coordinator, runId: string) {
+function buildRunReport(coordinator: Coordinator, runId: string): RunReport {
   const status = coordinator.runStatus(runId)
   const state = coordinator.runState(runId)
   const rounds = coordinator.store.rounds(runId).slice(-STATUS_ROUNDS)
@@ -12,13 +29,14 @@ function buildRunReport(coordinator: Coordinator, runId: string) {
   const span = recent.length > 0 ? recent[recent.length - 1]!.closed_at - recent[0]!.opened_at : 0
   const tokens = recent.reduce((n, r) => n + r.tokens, 0)
   const open = state.open
+  const peers = peerReports(coordinator, runId)
   return {
     ...status,
     config: state.config,
-    peers: Object.values(state.peers).map((p) => ({ peerId: p.peerId, backend: p.backend, lastSeen: p.lastSeen })),
+    peers,
+    utilization: meanUtilization(peers),
     tokensPerSecond: span > 0 ? (tokens * 1000) / span : 0,
     lossCurve: rounds.map((r) => ({ round: r.round, loss: r.mean_loss })),
-    // Held-out loss of the global after each committed round (relay/validation), same window as lossCurve.
     validationCurve: coordinator.store.validationCurve(runId).filter((p) => p.round >= (rounds[0]?.round ?? 0)),
     bytesPerSync: rounds.map((r) => ({
       round: r.round,
@@ -33,6 +51,7 @@ function buildRunReport(coordinator: Coordinator, runId: string) {
       reason: r.close_reason,
       accepted: r.accepted,
       rejected: r.rejected,
+      tokens: r.tokens,
       baseHash: r.base_hash,
       nextHash: r.next_hash,
     })),
@@ -49,6 +68,22 @@ function buildRunReport(coordinator: Coordinator, runId: string) {
   }
 }
 
-export function buildStatus(coordinator: Coordinator, extra: Record<string, unknown> = {}) {
-  return { now: Date.now(), ...extra, runs: coordinator.listRuns().map((r) => buildRunReport(coordinator, r.runId)) }
+/** The run's members; `utilization` only where the tab reported a share in 0..1. */
+function peerReports(coordinator: Coordinator, runId: string): PeerReport[] {
+  return Object.values(coordinator.runState(runId).peers).map((p) => {
+    const reported = (p as { utilization?: unknown }).utilization
+    const utilization = typeof reported === 'number' && reported >= 0 && reported <= 1 ? reported : undefined
+    return {
+      peerId: p.peerId,
+      backend: p.backend,
+      lastSeen: p.lastSeen,
+      ...(utilization === undefined ? {} : { utilization }),
+    }
+  })
+}
+
+/** Mean of the reported shares; null while no tab has reported one. */
+export function meanUtilization(peers: readonly PeerReport[]): number | null {
+  const reported = peers.flatMap((p) => (p.utilization === undefined ? [] : [p.utilization]))
+  return reported.length > 0 ? reported.reduce((a, b) => a + b, 0) / reported.length : null
 }

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path'
 import { BaseError } from '../../core/errors/base.ts'
 import { logger } from '../../core/log.ts'
+import type { StatusExtra } from '../../core/protocol/status.ts'
 import type { Coordinator } from '../coordinator/Coordinator.ts'
 import { CORPUS_ID } from '../corpus/constants.ts'
 import { loadRunCorpus } from '../corpus/loadRunCorpus.ts'
@@ -23,7 +24,7 @@ export type CreateHttpServerParameters = {
   /** Where uploaded corpora are kept. */
   dataDir: string
   /** Extra fields for GET /api/status (relay multiaddrs, egress counters). */
-  statusExtra?: () => Record<string, unknown>
+  statusExtra?: () => StatusExtra
   /** More /api routes (settlement); resolves true when it answered the request. */
   extraRoutes?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>
 }

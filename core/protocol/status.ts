@@ -1,0 +1,113 @@
+import { z } from 'zod'
+import { runConfigSchema } from '../coordinator/parseRunConfig.ts'
+import { backendSchema } from './messages.ts'
+
+/**
+ * `GET /api/status`: the relay builds it (relay/http/buildStatus.ts) and the
+ * admin page parses it (app/admin/adminApi.ts) with these schemas, so a field
+ * one side renames fails a test instead of blanking a chart. Strict like the
+ * control messages: a key the schema does not name is an error on both sides.
+ */
+
+const round = z.number().int().min(0)
+const timestamp = z.number().finite().nonnegative()
+const count = z.number().int().nonnegative()
+const hash = z.string().regex(/^0x[0-9a-f]{64}$/)
+/** A share of wall time, 0..1. */
+const share = z.number().min(0).max(1)
+
+export const peerReportSchema = z.strictObject({
+  peerId: z.string().min(1),
+  backend: backendSchema,
+  lastSeen: timestamp,
+  /**
+   * Share of the tab's wall time spent inside inner steps, as the tab itself
+   * reports it in its heartbeats. The relay does not measure or verify it:
+   * read it as the tab's own account. Absent until the tab has reported once.
+   */
+  utilization: share.optional(),
+})
+export type PeerReport = z.infer<typeof peerReportSchema>
+
+export const roundReportSchema = z.strictObject({
+  round,
+  openedAt: timestamp,
+  closedAt: timestamp,
+  /** Why the round closed (quorum, deadline, …). */
+  reason: z.string(),
+  accepted: count,
+  rejected: count,
+  /** Tokens trained on by the accepted contributions. */
+  tokens: count,
+  baseHash: hash,
+  nextHash: hash,
+})
+export type RoundReport = z.infer<typeof roundReportSchema>
+
+export const openRoundReportSchema = z.strictObject({
+  round,
+  openedAt: timestamp,
+  deadline: timestamp,
+  assigned: count,
+  accepted: count,
+  /** When the quorum was first met (the grace period starts here). */
+  quorumAt: timestamp.nullable(),
+})
+
+export const runReportSchema = z.strictObject({
+  runId: z.string().min(1),
+  status: z.enum(['created', 'running', 'paused', 'stopped', 'finished']),
+  /** The round being trained now (== committed rounds). */
+  round,
+  rounds: count,
+  baseHash: hash,
+  activePeers: count,
+  deadline: timestamp.nullable(),
+  /** Includes `overlap`, the run's sync | delay | eager mode. */
+  config: runConfigSchema,
+  peers: z.array(peerReportSchema),
+  /** Mean of the peers' self-reported `utilization`; null while no peer has reported one. */
+  utilization: share.nullable(),
+  /** Tokens per second over the last few committed rounds. */
+  tokensPerSecond: z.number().finite().nonnegative(),
+  /** Mean training loss the tabs reported, per committed round (null: no contribution reported one). */
+  lossCurve: z.array(z.strictObject({ round, loss: z.number().finite().nullable() })),
+  /** Held-out loss of the committed global after each round (relay/validation). */
+  validationCurve: z.array(z.strictObject({ round, loss: z.number().finite() })),
+  bytesPerSync: z.array(
+    z.strictObject({
+      round,
+      /** Mean bytes of one accepted pseudo-gradient. */
+      upPerPeer: z.number().finite().nonnegative(),
+      /** Bytes of the global update frame. */
+      down: count,
+    }),
+  ),
+  /** Rejected submissions since the run began, by reason. */
+  rejected: z.record(z.string(), count),
+  timeline: z.array(roundReportSchema),
+  openRound: openRoundReportSchema.nullable(),
+})
+export type RunReport = z.infer<typeof runReportSchema>
+
+export const relayReportSchema = z.strictObject({
+  peerId: z.string().min(1),
+  multiaddrs: z.array(z.string()),
+  /** Open libp2p connections of the relay node. */
+  connections: count,
+})
+export type RelayReport = z.infer<typeof relayReportSchema>
+
+/** What the relay process adds to the coordinator's view (relay/main.ts). */
+export const statusExtraSchema = z.strictObject({
+  relay: relayReportSchema.optional(),
+  egress: z.strictObject({ gossipPublishedBytes: count }).optional(),
+})
+export type StatusExtra = z.infer<typeof statusExtraSchema>
+
+export const statusSchema = z.strictObject({
+  now: timestamp,
+  ...statusExtraSchema.shape,
+  runs: z.array(runReportSchema),
+})
+export type Status = z.infer<typeof statusSchema>
