@@ -1,5 +1,6 @@
 import { type AdminApi, createAdminApi, type RunAction } from './adminApi.ts'
-import { type Dashboard, parseDashboard } from './dashboard.ts'
+import { type Dashboard, EMPTY_DASHBOARD, parseDashboard } from './dashboard.ts'
+import type { AdminApiError } from './errors.ts'
 import { type RunFormValues, runConfigFromForm } from './presets.ts'
 
 const TOKEN_KEY = 'cumulus:admin:token'
@@ -14,7 +15,7 @@ const MAX_UPLOAD_BYTES = 7 * 1024 * 1024
  */
 export class AdminStore {
   token = $state('')
-  dashboard: Dashboard = $state({ runs: [], relayPeers: null, relayAddresses: [] })
+  dashboard: Dashboard = $state(EMPTY_DASHBOARD)
   selectedRunId: string | null = $state(null)
   reachable = $state(true)
   error: string | null = $state(null)
@@ -60,7 +61,8 @@ export class AdminStore {
       this.updatedAt = Date.now()
     } catch (error) {
       if (signal?.aborted) return
-      this.reachable = false
+      // Only "no answer" means unreachable; a refusal or a status of the wrong shape is an answer.
+      this.reachable = !((error as Error).name === 'AdminApiError' && (error as AdminApiError).status === 0)
       this.error = (error as Error).message.split('\n')[0] ?? 'status failed'
     }
   }

@@ -1,14 +1,4 @@
-import { BaseError } from '../../core/errors/base.ts'
-
-/** The relay's HTTP API refused or failed a request; `status` is the HTTP status (0: no answer). */
-export class AdminApiError extends BaseError {
-  override name = 'AdminApiError' as const
-  readonly status: number
-  constructor(message: string, { status, details, cause }: { status: number; details?: string; cause?: unknown }) {
-    super(message, { details, cause })
-    this.status = status
-  }
-}
+import { AdminApiError } from './errors.ts'
 
 export type RunAction = 'start' | 'pause' | 'stop'
 

@@ -1,205 +1,123 @@
+import { z } from 'zod'
+import { type RunReport, type Status, statusSchema } from '../../core/protocol/status.ts'
+import type { OverlapMode } from '../../core/round/overlap.ts'
 import type { ChartSeries } from '../ui/chartGeometry.ts'
+import { StatusShapeError } from './errors.ts'
 
 /**
- * Pure derivations of the admin dashboard from `GET /api/status`. The status
- * document is read defensively (unknown fields ignored, camelCase or
- * snake_case accepted): a newer relay must not blank the dashboard.
+ * Pure derivations of the admin dashboard from `GET /api/status`. The relay
+ * builds that document against core/protocol/status.ts and this page parses it
+ * with the same schema, so every field read here is one the relay sends.
  */
 
 export type DashboardRound = {
   round: number
-  closedAt: number | null
-  openedAt: number | null
-  closeReason: string | null
+  openedAt: number
+  closedAt: number
+  closeReason: string
   accepted: number
   rejected: number
   tokens: number
+  /** Mean training loss the tabs reported; null when none did. */
   trainLoss: number | null
+  /** Held-out loss of the committed global; null until the validator has scored it. */
   validationLoss: number | null
-  updateBytes: number
+  /** Mean bytes of one accepted pseudo-gradient (0 when none was accepted). */
+  bytesPerContribution: number
   globalBytes: number
 }
 
-export type DashboardPeer = { peerId: string; backend: string | null; lastSeen: number | null }
+export type DashboardPeer = {
+  peerId: string
+  backend: string
+  lastSeen: number
+  /** Share of the tab's wall time inside inner steps, as the tab reports it (unverified); null until it does. */
+  reportedUtilization: number | null
+}
 
 export type DashboardRun = {
   runId: string
-  status: string
+  status: RunReport['status']
   round: number
   rounds: number
-  preset: string | null
-  innerSteps: number | null
-  compression: string | null
+  preset: string
+  innerSteps: number
+  compression: string
+  overlap: OverlapMode
   activePeers: number
   deadline: number | null
-  tokensPerSecond: number | null
+  tokensPerSecond: number
+  /** Mean of the peers' reported utilisation; null while none has reported. */
+  reportedUtilization: number | null
   history: DashboardRound[]
   rejectedByReason: Record<string, number>
-  openRound: {
-    round: number
-    assigned: number
-    accepted: number
-    deadline: number | null
-    openedAt: number | null
-  } | null
+  openRound: RunReport['openRound']
   peers: DashboardPeer[]
 }
 
 export type Dashboard = { runs: DashboardRun[]; relayPeers: number | null; relayAddresses: string[] }
 
-type Obj = Record<string, unknown>
+export const EMPTY_DASHBOARD: Dashboard = { runs: [], relayPeers: null, relayAddresses: [] }
 
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
-const num = (o: Obj, ...keys: string[]): number | null => {
-  for (const k of keys) {
-    const v = o[k]
-    if (typeof v === 'number' && Number.isFinite(v)) return v
-  }
-  return null
-}
-const str = (o: Obj, ...keys: string[]): string | null => {
-  for (const k of keys) {
-    const v = o[k]
-    if (typeof v === 'string') return v
-  }
-  return null
-}
-const arr = (o: Obj, ...keys: string[]): unknown[] => {
-  for (const k of keys) {
-    const v = o[k]
-    if (Array.isArray(v)) return v
-  }
-  return []
+/** Validates a `GET /api/status` body and derives the dashboard; throws StatusShapeError on any other shape. */
+export function parseDashboard(json: unknown): Dashboard {
+  const parsed = statusSchema.safeParse(json)
+  if (!parsed.success) throw new StatusShapeError({ details: z.prettifyError(parsed.error) })
+  return dashboardFrom(parsed.data)
 }
 
-export function parseDashboard(status: unknown): Dashboard {
-  const root = isObj(status) ? status : {}
-  const relay = isObj(root.relay) ? root.relay : {}
-  const runs = arr(root, 'runs')
-    .filter(isObj)
-    .map(parseRun)
-    .filter((r): r is DashboardRun => r !== null)
+export function dashboardFrom(status: Status): Dashboard {
   return {
-    runs,
-    relayPeers: num(relay, 'peers', 'connections') ?? num(root, 'peers', 'connectedPeers'),
-    relayAddresses: arr(relay, 'multiaddrs', 'addresses').filter((a): a is string => typeof a === 'string'),
+    runs: status.runs.map(runFrom),
+    relayPeers: status.relay?.connections ?? null,
+    relayAddresses: status.relay?.multiaddrs ?? [],
   }
 }
 
-function parseRun(o: Obj): DashboardRun | null {
-  const runId = str(o, 'runId', 'id')
-  if (!runId) return null
-  const config = isObj(o.config) ? o.config : {}
-  const compression = isObj(config.compression) ? str(config.compression, 'mode') : str(config, 'compression')
-  const history = mergeHistory(o)
-  const rejectedByReason = isObj(o.rejected) ? o.rejected : {}
+function runFrom(run: RunReport): DashboardRun {
   return {
-    runId,
-    status: str(o, 'status') ?? 'unknown',
-    round: num(o, 'round') ?? 0,
-    rounds: num(o, 'rounds', 'totalRounds') ?? num(config, 'rounds') ?? 0,
-    preset: str(o, 'preset') ?? str(config, 'preset'),
-    innerSteps: num(o, 'innerSteps') ?? num(config, 'innerSteps'),
-    compression,
-    activePeers: num(o, 'activePeers', 'active_peers') ?? arr(o, 'peers').length,
-    deadline: num(o, 'deadline'),
-    tokensPerSecond: num(o, 'tokensPerSecond', 'tokens_per_second') ?? estimateThroughput(history),
-    history,
-    rejectedByReason: Object.fromEntries(
-      Object.entries(rejectedByReason).filter((e): e is [string, number] => typeof e[1] === 'number'),
-    ),
-    openRound: isObj(o.openRound)
-      ? {
-          round: num(o.openRound, 'round') ?? 0,
-          assigned: num(o.openRound, 'assigned') ?? 0,
-          accepted: num(o.openRound, 'accepted') ?? 0,
-          deadline: num(o.openRound, 'deadline'),
-          openedAt: num(o.openRound, 'openedAt'),
-        }
-      : null,
-    peers: arr(o, 'peers')
-      .map((p) => (typeof p === 'string' ? { peerId: p } : p))
-      .filter(isObj)
-      .map((p) => ({
-        peerId: str(p, 'peerId', 'peer_id', 'id') ?? '?',
-        backend: str(p, 'backend'),
-        lastSeen: num(p, 'lastSeen', 'last_seen'),
-      })),
+    runId: run.runId,
+    status: run.status,
+    round: run.round,
+    rounds: run.rounds,
+    preset: run.config.preset,
+    innerSteps: run.config.innerSteps,
+    compression: run.config.compression.mode,
+    overlap: run.config.overlap,
+    activePeers: run.activePeers,
+    deadline: run.deadline,
+    tokensPerSecond: run.tokensPerSecond,
+    reportedUtilization: run.utilization,
+    history: historyFrom(run),
+    rejectedByReason: run.rejected,
+    openRound: run.openRound,
+    peers: run.peers.map((p) => ({
+      peerId: p.peerId,
+      backend: p.backend,
+      lastSeen: p.lastSeen,
+      reportedUtilization: p.utilization ?? null,
+    })),
   }
 }
 
-/**
- * One row per committed round, merged from the relay's `timeline` (or
- * `history`/`rounds`), `lossCurve`, `validationCurve` and `bytesPerSync`.
- */
-function mergeHistory(o: Obj): DashboardRound[] {
-  const byRound = new Map<number, DashboardRound>()
-  const row = (round: number) => {
-    let r = byRound.get(round)
-    if (!r) {
-      r = {
-        round,
-        closedAt: null,
-        openedAt: null,
-        closeReason: null,
-        accepted: 0,
-        rejected: 0,
-        tokens: 0,
-        trainLoss: null,
-        validationLoss: null,
-        updateBytes: 0,
-        globalBytes: 0,
-      }
-      byRound.set(round, r)
-    }
-    return r
-  }
-  for (const t of arr(o, 'timeline', 'history', 'rounds').filter(isObj)) {
-    const round = num(t, 'round')
-    if (round === null) continue
-    const r = row(round)
-    r.closedAt = num(t, 'closedAt', 'closed_at')
-    r.openedAt = num(t, 'openedAt', 'opened_at')
-    r.closeReason = str(t, 'reason', 'closeReason', 'close_reason')
-    r.accepted = num(t, 'accepted') ?? 0
-    r.rejected = num(t, 'rejected') ?? 0
-    r.tokens = num(t, 'tokens') ?? r.tokens
-    r.trainLoss = num(t, 'trainLoss', 'meanLoss', 'mean_loss') ?? r.trainLoss
-    r.validationLoss = num(t, 'validationLoss', 'validation_loss') ?? r.validationLoss
-    r.updateBytes = num(t, 'updateBytes', 'update_bytes') ?? r.updateBytes
-  }
-  for (const p of arr(o, 'lossCurve').filter(isObj)) {
-    const round = num(p, 'round')
-    if (round === null) continue
-    const r = row(round)
-    r.trainLoss = num(p, 'loss', 'trainLoss', 'meanLoss') ?? r.trainLoss
-    r.validationLoss = num(p, 'validationLoss', 'validation', 'valLoss') ?? r.validationLoss
-  }
-  for (const p of arr(o, 'validationCurve').filter(isObj)) {
-    const round = num(p, 'round')
-    if (round !== null) row(round).validationLoss = num(p, 'loss', 'validationLoss')
-  }
-  for (const p of arr(o, 'bytesPerSync').filter(isObj)) {
-    const round = num(p, 'round')
-    if (round === null) continue
-    const r = row(round)
-    const perPeer = num(p, 'upPerPeer')
-    if (perPeer !== null) r.updateBytes = perPeer * Math.max(1, r.accepted)
-    r.globalBytes = num(p, 'down', 'globalBytes') ?? r.globalBytes
-  }
-  return [...byRound.values()].sort((a, b) => a.round - b.round)
-}
-
-/** Tokens per second over the last few closed rounds (tokens / wall time between closes). */
-export function estimateThroughput(history: readonly DashboardRound[], window = 5): number | null {
-  const closed = history.filter((r) => r.closedAt !== null)
-  if (closed.length === 0) return null
-  const recent = closed.slice(-window)
-  const first = recent[0]!
-  const start = first.openedAt ?? null
-  const end = recent[recent.length - 1]!.closedAt!
-  if (start === null || end <= start) return null
-  return recent.reduce((n, r) => n + r.tokens, 0) / ((end - start) / 1000)
+/** One row per committed round: the timeline joined with the loss, validation and bytes curves by round. */
+function historyFrom(run: RunReport): DashboardRound[] {
+  const loss = new Map(run.lossCurve.map((p) => [p.round, p.loss]))
+  const validation = new Map(run.validationCurve.map((p) => [p.round, p.loss]))
+  const bytes = new Map(run.bytesPerSync.map((p) => [p.round, p]))
+  return run.timeline.map((t) => ({
+    round: t.round,
+    openedAt: t.openedAt,
+    closedAt: t.closedAt,
+    closeReason: t.reason,
+    accepted: t.accepted,
+    rejected: t.rejected,
+    tokens: t.tokens,
+    trainLoss: loss.get(t.round) ?? null,
+    validationLoss: validation.get(t.round) ?? null,
+    bytesPerContribution: bytes.get(t.round)?.upPerPeer ?? 0,
+    globalBytes: bytes.get(t.round)?.down ?? 0,
+  }))
 }
 
 export function lossSeries(run: DashboardRun): ChartSeries[] {
@@ -218,12 +136,13 @@ export function bytesSeries(run: DashboardRun): ChartSeries[] {
   return [
     {
       label: 'bytes per contribution',
-      points: run.history.filter((r) => r.accepted > 0).map((r) => ({ x: r.round, y: r.updateBytes / r.accepted })),
+      points: run.history.filter((r) => r.accepted > 0).map((r) => ({ x: r.round, y: r.bytesPerContribution })),
     },
   ]
 }
 
 export type RunTotals = {
+  /** Rejected submissions since the run began (the ledger's count, not only the rounds shown). */
   rejected: number
   accepted: number
   tokens: number
@@ -234,10 +153,7 @@ export type RunTotals = {
 export function runTotals(run: DashboardRun): RunTotals {
   const validation = run.history.filter((r) => r.validationLoss !== null)
   return {
-    rejected: Math.max(
-      run.history.reduce((n, r) => n + r.rejected, 0),
-      Object.values(run.rejectedByReason).reduce((n, v) => n + v, 0),
-    ),
+    rejected: Object.values(run.rejectedByReason).reduce((n, v) => n + v, 0),
     accepted: run.history.reduce((n, r) => n + r.accepted, 0),
     tokens: run.history.reduce((n, r) => n + r.tokens, 0),
     firstValidation: validation[0]?.validationLoss ?? null,

@@ -1,3 +1,5 @@
+import type { OverlapMode } from '../../core/round/overlap.ts'
+
 /**
  * Run presets the organiser picks from. Plain data: each is a partial run
  * config (core/coordinator parseRunConfig fills the rest). H is small because a
@@ -32,11 +34,35 @@ export const COMPRESSION_MODES = [
   { value: 'none', label: 'none (fp32)' },
 ] as const
 
+/**
+ * How a round's reduction overlaps the next round's compute (core/round/overlap.ts).
+ * Eager is the default: tabs never wait for a round to commit and keep the
+ * accuracy of sync; the other two are there to compare against.
+ */
+export const OVERLAP_CHOICES = [
+  {
+    value: 'eager',
+    label: 'eager (default)',
+    explanation: 'Tabs start the next round at once from their own update; the committed average corrects it.',
+  },
+  {
+    value: 'sync',
+    label: 'sync',
+    explanation: 'Tabs wait for each round to commit: the accuracy reference, with idle time between rounds.',
+  },
+  {
+    value: 'delay',
+    label: 'naive delay',
+    explanation: 'The average is applied one round late: no waiting, but each round starts without the last one.',
+  },
+] as const satisfies readonly { value: OverlapMode; label: string; explanation: string }[]
+
 export type RunFormValues = {
   preset: RunPresetName
   innerSteps: number
   rounds: number
   compression: (typeof COMPRESSION_MODES)[number]['value']
+  overlap: OverlapMode
 }
 
 /** The JSON body of `POST /api/runs` for the form's values. */
@@ -47,5 +73,6 @@ export function runConfigFromForm(values: RunFormValues): Record<string, unknown
     innerSteps: values.innerSteps,
     rounds: values.rounds,
     compression: { mode: values.compression, errorFeedback: values.compression !== 'none' },
+    overlap: values.overlap,
   }
 }

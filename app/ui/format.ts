@@ -43,3 +43,9 @@ export function formatTime(unixMs: number): string {
   if (!Number.isFinite(unixMs)) return '–'
   return new Date(unixMs).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })
 }
+
+/** A share in 0..1 as a whole percentage. */
+export function formatShare(value: number | null | undefined): string {
+  if (value == null || !Number.isFinite(value)) return '–'
+  return `${Math.round(value * 100)}%`
+}
