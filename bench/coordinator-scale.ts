@@ -28,7 +28,8 @@ import { MAX_UPDATE_BYTES, PROTOCOL_VERSION } from '../core/protocol/constants.t
 import { createRng, normal } from '../core/random.ts'
 import { decodeUpdate } from '../core/wire/decodeUpdate.ts'
 import { updateHash } from '../core/wire/updateHash.ts'
-import { Coordinator, type GlobalUpdate } from '../relay/coordinator/Coordinator.ts'
+import { Coordinator } from '../relay/coordinator/Coordinator.ts'
+import type { RoundCommitted } from '../relay/coordinator/events.ts'
 import { DEFAULT_RELAY_GOSSIP } from '../relay/libp2p/constants.ts'
 import { Store } from '../relay/store/openStore.ts'
 
@@ -63,12 +64,9 @@ type Result = {
 async function one(peers: number, concurrency: number): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), 'cumulus-scale-'))
   let clock = 1_000_000
-  const globals: GlobalUpdate[] = []
-  const coordinator = new Coordinator({
-    store: new Store({ dataDir: dir }),
-    now: () => clock,
-    onGlobal: (g) => globals.push(g),
-  })
+  const globals: RoundCommitted[] = []
+  const coordinator = new Coordinator({ store: new Store({ dataDir: dir }), now: () => clock })
+  coordinator.addEventListener('round:committed', (e) => globals.push(e.detail))
   try {
     const run = coordinator.createRun({
       config: {
@@ -157,7 +155,7 @@ async function one(peers: number, concurrency: number): Promise<Result> {
       rssMb: memory.rss / 1024 / 1024,
       arrayBuffersMb: memory.arrayBuffers / 1024 / 1024,
       frameBytes: frames[0]!.bytes.byteLength,
-      globalBytes: globals[0]!.frame!.byteLength,
+      globalBytes: globals[0]!.frame.byteLength,
     }
   } finally {
     coordinator.store.close()

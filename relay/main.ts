@@ -37,21 +37,10 @@ async function main(): Promise<void> {
   const store = new Store({ dataDir: config.dataDir })
   let service: CoordinatorService | undefined
   let wire: SettlementWire | undefined
-  const validator = new Validator({
-    store,
-    dataDir: config.dataDir,
-    runOf: (runId) => coordinator.runState(runId),
-  })
-  const coordinator = new Coordinator({
-    store,
-    heartbeatMs: config.heartbeatMs,
-    onGlobal: (update) => {
-      service?.publishGlobal(update)
-      wire?.onCommitted(update)
-      // After the commit and the publish: a held-out loss for the dashboard, off the critical path.
-      validator.enqueue(update)
-    },
-  })
+  const coordinator = new Coordinator({ store, heartbeatMs: config.heartbeatMs })
+  // Subscribers of the coordinator's events: the gossip publisher (the service, once started), settlement
+  // (credits accepted contributions, closes epochs on commits) and the validator (a held-out loss per commit).
+  const validator = new Validator({ store, dataDir: config.dataDir, coordinator })
   // Settlement is optional: without a chain the relay trains and records work but pays nothing.
   if (config.rpcUrl)
     wire = await wireSettlement({

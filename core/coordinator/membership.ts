@@ -15,11 +15,18 @@ export function joinPeer(state: RunState, { peerId, backend, now }: { peerId: st
   return { ...state, peers: { ...state.peers, [peerId]: peer } }
 }
 
-/** Marks a member alive; unknown peers are ignored (they must hello first). */
-export function heartbeatPeer(state: RunState, { peerId, now }: { peerId: string; now: number }): RunState {
+/**
+ * Marks a member alive and keeps the utilization it reports, if any (a heartbeat without one keeps the last);
+ * unknown peers are ignored (they must hello first).
+ */
+export function heartbeatPeer(
+  state: RunState,
+  { peerId, now, utilization }: { peerId: string; now: number; utilization?: number | undefined },
+): RunState {
   const peer = state.peers[peerId]
   if (!peer) return state
-  return { ...state, peers: { ...state.peers, [peerId]: { ...peer, lastSeen: now } } }
+  const next: PeerState = { ...peer, lastSeen: now, ...(utilization === undefined ? {} : { utilization }) }
+  return { ...state, peers: { ...state.peers, [peerId]: next } }
 }
 
 export function leavePeer(state: RunState, { peerId }: { peerId: string }): RunState {

@@ -35,6 +35,8 @@ export type PeerState = {
   backend: Backend
   joinedAt: number
   lastSeen: number
+  /** Peer-reported share of wall time inside inner steps (0..1), from its latest heartbeat; unchecked, display only. */
+  utilization?: number
 }
 
 export type Assigned = { shard: number; seed: number }

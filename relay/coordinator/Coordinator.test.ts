@@ -13,7 +13,8 @@ import { createRng, normal } from '../../core/random.ts'
 import { UPDATE_HEADER_BYTES } from '../../core/wire/constants.ts'
 import { updateHash } from '../../core/wire/updateHash.ts'
 import { Store } from '../store/openStore.ts'
-import { Coordinator, type GlobalUpdate } from './Coordinator.ts'
+import { Coordinator } from './Coordinator.ts'
+import type { RoundCommitted } from './events.ts'
 
 const layout = parameterLayout(MODEL_PRESETS.tiny)
 const stats = { loss: 3, tokens: 640, steps: 10, durationMs: 100 }
@@ -50,9 +51,12 @@ const meta = (peerId: string, runId: string, round: number, baseHash: string, by
 describe('Coordinator (ledger + checkpoints + rounds)', () => {
   let dir: string
   let clock: number
-  const globals: GlobalUpdate[] = []
-  const open = () =>
-    new Coordinator({ store: new Store({ dataDir: dir }), now: () => clock, onGlobal: (g) => globals.push(g) })
+  const globals: RoundCommitted[] = []
+  const open = () => {
+    const c = new Coordinator({ store: new Store({ dataDir: dir }), now: () => clock })
+    c.addEventListener('round:committed', (e) => globals.push(e.detail))
+    return c
+  }
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'cumulus-coord-'))
     clock = 1_000_000

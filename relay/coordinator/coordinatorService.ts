@@ -21,8 +21,9 @@ import {
   responseSchema,
 } from '../../core/protocol/messages.ts'
 import { encodeCheckpoint } from '../../core/wire/checkpoint.ts'
-import type { Coordinator, GlobalUpdate } from './Coordinator.ts'
+import type { Coordinator } from './Coordinator.ts'
 import { MAX_INBOUND_STREAMS, STREAM_TIMEOUT_MS, TICK_INTERVAL_MS } from './constants.ts'
+import type { RoundCommitted } from './events.ts'
 import { readFrame, writeFrame } from './frames.ts'
 
 const log = logger('relay:coordinator:service')
@@ -50,8 +51,8 @@ export type CoordinatorServiceComponents = {
 /**
  * The coordinator as a js-libp2p-style service: `start()` registers
  * COORD_PROTOCOL and CHECKPOINT_PROTOCOL and starts the round timer, `stop()`
- * removes them. Each committed round's global is published on
- * `cumulus/<runId>/global`.
+ * removes them. Each committed round's global (the coordinator's
+ * `round:committed` event) is published on `cumulus/<runId>/global`.
  */
 export class CoordinatorService implements Startable {
   readonly coordinator: Coordinator
@@ -72,6 +73,7 @@ export class CoordinatorService implements Startable {
     this.tickIntervalMs = init.tickIntervalMs ?? TICK_INTERVAL_MS
     this.handleCoord = this.handleCoord.bind(this)
     this.handleCheckpoint = this.handleCheckpoint.bind(this)
+    this.onCommitted = this.onCommitted.bind(this)
   }
 
   readonly [Symbol.toStringTag] = '@cumulus/coordinator'
@@ -80,6 +82,7 @@ export class CoordinatorService implements Startable {
     const options = { maxInboundStreams: this.maxInboundStreams, maxOutboundStreams: 1, runOnLimitedConnection: true }
     await this.components.registrar.handle(COORD_PROTOCOL, this.handleCoord, options)
     await this.components.registrar.handle(CHECKPOINT_PROTOCOL, this.handleCheckpoint, options)
+    this.coordinator.addEventListener('round:committed', this.onCommitted)
     this.timer = setInterval(() => {
       try {
         this.coordinator.tick()
@@ -93,6 +96,7 @@ export class CoordinatorService implements Startable {
   async stop(): Promise<void> {
     clearInterval(this.timer)
     this.timer = undefined
+    this.coordinator.removeEventListener('round:committed', this.onCommitted)
     await this.components.registrar.unhandle(COORD_PROTOCOL)
     await this.components.registrar.unhandle(CHECKPOINT_PROTOCOL)
     this.started = false
@@ -102,13 +106,12 @@ export class CoordinatorService implements Startable {
     return this.started
   }
 
-  /** Publishes a committed global on the run's topic (called by the Coordinator's onGlobal). */
-  publishGlobal(update: GlobalUpdate): void {
-    const frame = update.frame
-    if (!frame) return
+  /** Publishes each committed round's global-update frame on the run's topic. */
+  private onCommitted({ detail }: CustomEvent<RoundCommitted>): void {
+    const { frame, runId, round } = detail
     this.publishedBytes += frame.byteLength
-    this.components.pubsub?.publish(globalTopic(update.runId), frame).catch((error: unknown) => {
-      log.error('publishing the global of %s round %d failed: %O', update.runId, update.round, error)
+    this.components.pubsub?.publish(globalTopic(runId), frame).catch((error: unknown) => {
+      log.error('publishing the global of %s round %d failed: %O', runId, round, error)
     })
   }
 
@@ -224,7 +227,7 @@ export class CoordinatorService implements Startable {
       } else {
         const g = this.coordinator.globalOf(request.runId)
         const frame = encodeCheckpoint({
-          parameters: g.params,
+          parameters: g.parameters,
           layout: g.layout,
           round: g.round,
           parameterHash: g.baseHash as `0x${string}`,

@@ -15,11 +15,12 @@ import type { RunConfig } from '../../core/coordinator/types.ts'
 import { serializeError } from '../../core/errors/base.ts'
 import { logger } from '../../core/log.ts'
 import { isPresetName, MODEL_PRESETS } from '../../core/model/config.ts'
-import type { Ack, Reject, Submit } from '../../core/protocol/messages.ts'
+import type { Submit } from '../../core/protocol/messages.ts'
 import { submissionContribution } from '../../core/protocol/submissionContribution.ts'
 import { runKey } from '../../core/receipts/runKey.ts'
 import type { PeerLink } from '../../core/receipts/types.ts'
-import type { Coordinator, GlobalUpdate } from '../coordinator/Coordinator.ts'
+import type { Coordinator } from '../coordinator/Coordinator.ts'
+import type { ContributionAccepted, RoundCommitted } from '../coordinator/events.ts'
 import { type SettlementService, settlement } from './settlement.ts'
 import { createSqliteCreditStore, type SqliteCreditStore } from './sqliteCreditStore.ts'
 
@@ -86,13 +87,10 @@ export class SettlementWire {
     this.info = init.info
     this.epochPool = init.epochPool
     this.rpe = BigInt(init.info.roundsPerEpoch)
-    // The coordinator has no acceptance hook: wrap its submit so every ack passes through here.
-    const submit = this.coordinator.submit.bind(this.coordinator)
-    this.coordinator.submit = async (meta, readBytes, options) => {
-      const response = await submit(meta, readBytes, options)
-      this.onResponse(meta, response)
-      return response
-    }
+    this.onAccepted = this.onAccepted.bind(this)
+    this.onCommitted = this.onCommitted.bind(this)
+    this.coordinator.addEventListener('contribution:accepted', this.onAccepted)
+    this.coordinator.addEventListener('round:committed', this.onCommitted)
   }
 
   chainInfo(): ChainInfo {
@@ -105,13 +103,11 @@ export class SettlementWire {
     return this.settlement.submitPeerLink({ link, signature, ...(signal ? { signal } : {}) })
   }
 
-  /** Called with each committed round's new global (the coordinator's onGlobal). */
-  onCommitted(update: GlobalUpdate): void {
-    const committed = BigInt(update.round - 1)
-    const status = this.coordinator.hasRun(update.runId) ? this.coordinator.runStatus(update.runId).status : 'stopped'
-    // The last round of an epoch, or the last round of the run (a partial epoch is paid too).
-    if ((committed + 1n) % this.rpe === 0n || status === 'finished')
-      this.closeEpoch({ runId: update.runId, epoch: committed / this.rpe })
+  /** Each committed round: the last round of an epoch, or the last round of the run (a partial epoch is paid too), closes its epoch. */
+  private onCommitted({ detail }: CustomEvent<RoundCommitted>): void {
+    const committed = BigInt(detail.round)
+    if ((committed + 1n) % this.rpe === 0n || detail.status === 'finished')
+      void this.closeEpoch({ runId: detail.runId, epoch: committed / this.rpe })
   }
 
   /** Closes (runId, epoch) after pending credits, then retries earlier failures. Resolves when done. */
@@ -152,13 +148,16 @@ export class SettlementWire {
   }
 
   async stop(): Promise<void> {
+    this.coordinator.removeEventListener('contribution:accepted', this.onAccepted)
+    this.coordinator.removeEventListener('round:committed', this.onCommitted)
     await this.settled()
     await this.settlement.stop()
     this.store.close()
   }
 
-  private onResponse(meta: Submit, response: Ack | Reject): void {
-    if (response.type !== 'ack' || !meta.signature) return
+  /** Each acked submission that carries a session-key signature is credited (asynchronously, verified first). */
+  private onAccepted({ detail: { meta } }: CustomEvent<ContributionAccepted>): void {
+    if (!meta.signature) return
     const config = this.coordinator.hasRun(meta.runId) ? this.coordinator.runState(meta.runId).config : undefined
     const task = this.credit(meta, meta.signature as Hex, config).catch((error: unknown) => {
       const e = serializeError(error)

@@ -8,7 +8,7 @@ import { writeFileAtomic } from './writeFileAtomic.ts'
  * On-disk checkpoint of a run's outer state: global parameters, Nesterov
  * momentum and the DiLoCoX pending aggregate (so a restart resumes the outer
  * optimiser exactly). Layout: 'CKPT', u32 LE header length, UTF-8 JSON header,
- * then the fp32 LE arrays back to back (params, momentum, pending?).
+ * then the fp32 LE arrays back to back (parameters, momentum, pending?).
  *
  * Adapter: core/wire's encodeCheckpoint carries parameters only; the relay
  * needs the optimiser state too, so it keeps its own file and serves the
@@ -18,7 +18,7 @@ export type CheckpointContent = {
   runId: string
   round: number
   baseHash: string
-  params: Float32Array
+  parameters: Float32Array
   momentum: Float32Array
   pending: Float32Array | null
 }
@@ -26,20 +26,20 @@ export type CheckpointContent = {
 const MAGIC = new Uint8Array([0x43, 0x4b, 0x50, 0x54])
 
 export function writeCheckpointFile(path: string, content: CheckpointContent): { hash: string; bytes: number } {
-  const { params, momentum, pending } = content
+  const { parameters, momentum, pending } = content
   const header = new TextEncoder().encode(
     JSON.stringify({
       runId: content.runId,
       round: content.round,
       baseHash: content.baseHash,
-      size: params.length,
+      size: parameters.length,
       pending: pending !== null,
     }),
   )
   const prefix = new Uint8Array(8)
   prefix.set(MAGIC)
   new DataView(prefix.buffer).setUint32(4, header.byteLength, true)
-  const arrays = [params, momentum, ...(pending ? [pending] : [])].map(
+  const arrays = [parameters, momentum, ...(pending ? [pending] : [])].map(
     (a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength),
   )
   const chunks = [prefix, header, ...arrays]
@@ -81,7 +81,7 @@ export function readCheckpointFile(path: string, { expectedHash }: { expectedHas
     runId: header.runId,
     round: header.round,
     baseHash: header.baseHash,
-    params: arrays[0]!,
+    parameters: arrays[0]!,
     momentum: arrays[1]!,
     pending: arrays[2] ?? null,
   }

@@ -8,6 +8,8 @@ import { isPresetName, MODEL_PRESETS } from '../../core/model/config.ts'
 import { createGpt, type Gpt } from '../../core/model/gpt.ts'
 import { seedFrom } from '../../core/random.ts'
 import { type BackendName, initBackend } from '../../node/tfjsBackend.ts'
+import type { Coordinator } from '../coordinator/Coordinator.ts'
+import type { RoundCommitted } from '../coordinator/events.ts'
 import { loadRunCorpus } from '../corpus/loadRunCorpus.ts'
 import type { Store } from '../store/openStore.ts'
 import { VALIDATION_BATCH_SIZE, VALIDATION_BATCHES } from './constants.ts'
@@ -18,24 +20,25 @@ export type ValidatorOptions = {
   store: Store
   /** Where uploaded corpora live (`<dataDir>/corpora`). */
   dataDir: string
-  /** The run's live state (config and status), read when an evaluation starts. */
-  runOf: (runId: string) => RunState
+  /** Each `round:committed` is evaluated; the run's live state (config and status) is read when an evaluation starts. */
+  coordinator: Pick<Coordinator, 'runState' | 'addEventListener' | 'removeEventListener'>
   batches?: number
   batchSize?: number
   /** tfjs backend in Node; wasm falls back to cpu when it does not initialise. */
   backend?: BackendName
 }
 
-/** What the coordinator hands over after a commit: the parameters that are the base of `round`. */
-export type ValidationJob = { runId: string; round: number; params: Float32Array }
+/** One evaluation: the global that committing `round` produced. */
+export type ValidationJob = { runId: string; round: number; parameters: Float32Array }
 
 type RunModel = { model: Gpt; validation: Uint8Array; seed: number }
 
 /**
  * Evaluates each committed global on the run's held-out split (the tail that
  * tabs never train on, core/data/splitTokens) and records it in the ledger.
- * An I/O shell around core/diloco/evaluateLoss: jobs run one at a time after
- * the commit and the gossip publish, off the critical path; one model per run
+ * An I/O shell around core/diloco/evaluateLoss: it subscribes to the
+ * coordinator's `round:committed`, and jobs run one at a time after the
+ * commit, off the critical path; one model per run
  * is reused and disposed when the run ends or the validator stops.
  */
 export class Validator {
@@ -47,16 +50,22 @@ export class Validator {
 
   constructor(options: ValidatorOptions) {
     this.options = options
+    this.onCommitted = this.onCommitted.bind(this)
+    options.coordinator.addEventListener('round:committed', this.onCommitted)
+  }
+
+  private onCommitted({ detail }: CustomEvent<RoundCommitted>): void {
+    this.enqueue({ runId: detail.runId, round: detail.round, parameters: detail.parameters })
   }
 
   /** Queues an evaluation; never throws (a failed evaluation is logged and leaves no point). */
   enqueue(job: ValidationJob): void {
     // The coordinator keeps the array as its global; copy so a later round cannot change it under us.
-    const params = job.params.slice()
+    const parameters = job.parameters.slice()
     this.chain = this.chain.then(() =>
-      this.evaluate({ ...job, params }).catch((error: unknown) => {
+      this.evaluate({ ...job, parameters }).catch((error: unknown) => {
         if (this.controller.signal.aborted) return
-        log.error('validation of %s round %d failed: %O', job.runId, job.round - 1, error)
+        log.error('validation of %s round %d failed: %O', job.runId, job.round, error)
       }),
     )
   }
@@ -67,18 +76,19 @@ export class Validator {
   }
 
   async stop(): Promise<void> {
+    this.options.coordinator.removeEventListener('round:committed', this.onCommitted)
     this.controller.abort()
     await this.chain
     for (const { model } of this.models.values()) model.dispose()
     this.models.clear()
   }
 
-  private async evaluate({ runId, round, params }: ValidationJob): Promise<void> {
+  private async evaluate({ runId, round, parameters }: ValidationJob): Promise<void> {
     const signal = this.controller.signal
     if (signal.aborted) return
-    const state = this.options.runOf(runId)
+    const state = this.options.coordinator.runState(runId)
     const run = await this.modelOf(runId, state)
-    run.model.setParameters(params)
+    run.model.setParameters(parameters)
     const started = performance.now()
     const loss = await evaluateLoss(run.model, run.validation, {
       batches: this.options.batches ?? VALIDATION_BATCHES,
@@ -86,10 +96,8 @@ export class Validator {
       seed: run.seed,
       signal,
     })
-    // The parameters are the base of `round`, i.e. the result of committing round - 1.
-    const committed = round - 1
-    this.options.store.recordValidation({ runId, round: committed, loss, at: Date.now() })
-    log('%s round %d validation loss %f (%d ms)', runId, committed, loss, Math.round(performance.now() - started))
+    this.options.store.recordValidation({ runId, round, loss, at: Date.now() })
+    log('%s round %d validation loss %f (%d ms)', runId, round, loss, Math.round(performance.now() - started))
     if (state.status === 'finished' || state.status === 'stopped') {
       run.model.dispose()
       this.models.delete(runId)

@@ -1,0 +1,82 @@
+import { closeRound } from '../../core/coordinator/closeRound.ts'
+import { logger } from '../../core/log.ts'
+import { nextGlobal } from '../../core/round/nextGlobal.ts'
+import { writeCheckpointFile } from '../store/checkpointFile.ts'
+import type { Store } from '../store/openStore.ts'
+import type { RoundCommitted } from './events.ts'
+import type { Live } from './runRegistry.ts'
+
+const log = logger('relay:coordinator:commit')
+
+export type CommitRoundParameters = {
+  store: Store
+  /** Why the round closes (core/coordinator/roundReadiness). */
+  why: string
+  now: number
+}
+
+/**
+ * Closes the open round of `live`: core/round/nextGlobal over the accepted updates in peer-id order,
+ * the new outer state written as a checkpoint (durable before anything refers to it), then one
+ * transaction that commits the round, its accepted rows and the run's new base. Only then is `live`
+ * moved to the next round. The caller re-opens a running run and announces the result.
+ */
+export function commitRound(live: Live, { store, why, now }: CommitRoundParameters): RoundCommitted {
+  const open = live.state.open!
+  const peers = Object.keys(open.accepted).sort()
+  const {
+    outer,
+    frame,
+    medianNorm,
+    hash: nextHash,
+  } = nextGlobal({
+    outer: live.outer,
+    deltas: peers.map((p) => live.deltas.get(p)!),
+    settings: live.state.config,
+    layout: live.layout,
+    round: open.round,
+  })
+  const { state, committed } = closeRound(live.state, { nextBaseHash: nextHash, medianNorm, now })
+  const path = store.checkpointPath(state.id, state.round)
+  const checkpoint = writeCheckpointFile(path, { runId: state.id, round: state.round, baseHash: nextHash, ...outer })
+  const accepted = committed.accepted
+  store.commitRound({
+    round: {
+      run_id: state.id,
+      round: committed.round,
+      base_hash: committed.baseHash,
+      next_hash: nextHash,
+      opened_at: open.openedAt,
+      closed_at: now,
+      close_reason: why,
+      rejected: committed.rejected.length,
+      tokens: accepted.reduce((n, c) => n + c.stats.tokens, 0),
+      mean_loss: accepted.length ? accepted.reduce((n, c) => n + c.stats.loss, 0) / accepted.length : null,
+      update_bytes: live.updateBytes,
+      global_bytes: frame.byteLength,
+      median_norm: medianNorm,
+      checkpoint_path: path,
+      checkpoint_hash: checkpoint.hash,
+    },
+    acceptedPeers: peers,
+    run: { status: state.status, round: state.round, baseHash: nextHash, lastMedianNorm: state.lastMedianNorm },
+  })
+  live.state = state
+  live.previous = { parameters: live.outer.parameters, deltas: new Map(live.deltas) }
+  live.outer = outer
+  live.deltas.clear()
+  live.updateBytes = 0
+  log('committed %s round %d (%d accepted, %s) -> %s', state.id, committed.round, peers.length, why, nextHash)
+  return {
+    runId: state.id,
+    round: committed.round,
+    baseHash: committed.baseHash,
+    nextHash,
+    parameters: outer.parameters,
+    frame,
+    acceptedPeers: peers,
+    medianNorm,
+    closeReason: why,
+    status: state.status,
+  }
+}

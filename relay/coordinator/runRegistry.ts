@@ -1,0 +1,192 @@
+import { randomBytes } from 'node:crypto'
+import type { OuterState } from '../../core/coordinator/applyOuterStep.ts'
+import { createRun } from '../../core/coordinator/createRun.ts'
+import { RunConfigError } from '../../core/coordinator/errors.ts'
+import { joinPeer } from '../../core/coordinator/membership.ts'
+import { assignPeer, openRound } from '../../core/coordinator/openRound.ts'
+import { parseRunConfig } from '../../core/coordinator/parseRunConfig.ts'
+import { recordAcceptedUpdate } from '../../core/coordinator/recordSubmission.ts'
+import { type RunAction, setRunStatus } from '../../core/coordinator/setRunStatus.ts'
+import type { RunConfig, RunState, RunStatusName } from '../../core/coordinator/types.ts'
+import { logger } from '../../core/log.ts'
+import { isPresetName, MODEL_PRESETS, type ModelConfig } from '../../core/model/config.ts'
+import type { ParameterLayout } from '../../core/model/layout.ts'
+import { initParameters, parameterHash, parameterLayout } from '../../core/model/parameters.ts'
+import { MAX_UPDATE_BYTES } from '../../core/protocol/constants.ts'
+import { decodeUpdate } from '../../core/wire/decodeUpdate.ts'
+import { readCheckpointFile, writeCheckpointFile } from '../store/checkpointFile.ts'
+import type { Store } from '../store/openStore.ts'
+import { UnknownRunError } from './errors.ts'
+
+const log = logger('relay:coordinator:runs')
+
+/** One run as the relay holds it in memory: the pure state plus what the pure state leaves out (tensors, counters). */
+export type Live = {
+  state: RunState
+  outer: OuterState
+  layout: ParameterLayout
+  /** Decoded deltas of the open round's accepted (acked) updates. */
+  deltas: Map<string, Float32Array>
+  /** Peers whose submission is being read/written right now (blocks a concurrent duplicate). */
+  inFlight: Set<string>
+  /** Bytes received for the open round. */
+  updateBytes: number
+  /** Validated submissions waiting for their group commit: the round must not close under them. */
+  persisting: number
+  /** The last committed round's base and accepted updates: what an eager start (core/round/overlap) builds on. */
+  previous: { parameters: Float32Array; deltas: Map<string, Float32Array> } | null
+}
+
+export type RunRegistryInit = { store: Store; now: () => number }
+
+/**
+ * Every run the relay coordinates: created here (round-0 checkpoint + run row), reloaded at start from
+ * the ledger and the checkpoint files, re-opened with the updates already acknowledged for the open round.
+ */
+export class RunRegistry {
+  private readonly runs = new Map<string, Live>()
+  private readonly store: Store
+  private readonly now: () => number
+
+  constructor({ store, now }: RunRegistryInit) {
+    this.store = store
+    this.now = now
+    this.resume()
+  }
+
+  /** Restart path: every run at its last committed round, running runs re-open that round with their acked work. */
+  private resume(): void {
+    for (const row of this.store.listRuns()) {
+      const config = parseRunConfig(JSON.parse(row.config))
+      const { parameters, momentum, pending } = readCheckpointFile(row.checkpoint_path, {
+        expectedHash: row.checkpoint_hash,
+      })
+      const state: RunState = {
+        ...createRun({ id: row.id, config, baseHash: row.base_hash, now: row.created_at }),
+        status: row.status as RunStatusName,
+        round: row.round,
+        lastMedianNorm: row.last_median_norm,
+      }
+      const live = fresh(state, { parameters, momentum, pending })
+      this.runs.set(row.id, live)
+      if (state.status === 'running') this.reopen(live)
+      log('resumed run %s at round %d (%s)', row.id, row.round, row.status)
+    }
+  }
+
+  /** Opens the run's current round and re-admits the updates already acknowledged for it. */
+  reopen(live: Live): void {
+    const now = this.now()
+    let state = openRound({ ...live.state, open: null }, { now })
+    live.deltas.clear()
+    live.updateBytes = 0
+    for (const row of this.store.contributions(state.id, state.round)) {
+      const bytes = this.store.contributionFrame(state.id, state.round, row.peer_id)
+      const { delta } = decodeUpdate(bytes, { layout: live.layout, maxBytes: MAX_UPDATE_BYTES })
+      state = joinPeer(state, { peerId: row.peer_id, backend: 'wasm', now })
+      state = assignPeer(state, { peerId: row.peer_id })
+      state = recordAcceptedUpdate(state, {
+        peerId: row.peer_id,
+        updateHash: row.update_hash,
+        norm: row.norm,
+        stats: { loss: row.loss, tokens: row.tokens, steps: row.steps, durationMs: row.duration_ms },
+        receivedAt: now,
+      })
+      live.deltas.set(row.peer_id, delta)
+      live.updateBytes += row.update_bytes
+    }
+    live.state = state
+  }
+
+  /** A new run: parameters from the config's seed, a durable round-0 checkpoint, then its row. */
+  create({ config: input, id }: { config: unknown; id?: string }): Live {
+    const config = parseRunConfig(input)
+    const runId = id ?? `run-${randomBytes(6).toString('hex')}`
+    const model = modelOf(config)
+    const parameters = initParameters(model, { seed: config.seed })
+    const baseHash = parameterHash(parameters)
+    const now = this.now()
+    const path = this.store.checkpointPath(runId, 0)
+    const outer: OuterState = { parameters, momentum: new Float32Array(parameters.length), pending: null }
+    const { hash } = writeCheckpointFile(path, { runId, round: 0, baseHash, ...outer })
+    this.store.insertRun({
+      id: runId,
+      config: JSON.stringify(config),
+      status: 'created',
+      round: 0,
+      base_hash: baseHash,
+      created_at: now,
+      last_median_norm: null,
+      checkpoint_path: path,
+      checkpoint_hash: hash,
+    })
+    const live = fresh(createRun({ id: runId, config, baseHash, now }), outer)
+    this.runs.set(runId, live)
+    log('created run %s (%s, %d rounds)', runId, config.preset, config.rounds)
+    return live
+  }
+
+  /** start / pause / stop: recorded, and a run that is running again re-opens its round. */
+  act(runId: string, action: RunAction): Live {
+    const live = this.require(runId)
+    const next = setRunStatus(live.state, action)
+    if (next === live.state) return live
+    this.store.setRunStatus(runId, next.status)
+    this.store.recordEvent({ at: this.now(), runId, kind: action })
+    live.state = next
+    if (next.status === 'running') this.reopen(live)
+    else {
+      live.deltas.clear()
+      live.updateBytes = 0
+    }
+    return live
+  }
+
+  get(runId: string): Live | undefined {
+    return this.runs.get(runId)
+  }
+
+  require(runId: string): Live {
+    const live = this.runs.get(runId)
+    if (!live) throw new UnknownRunError(runId)
+    return live
+  }
+
+  has(runId: string): boolean {
+    return this.runs.has(runId)
+  }
+
+  ids(): string[] {
+    return [...this.runs.keys()]
+  }
+
+  all(): IterableIterator<Live> {
+    return this.runs.values()
+  }
+
+  /** The run a tab joins when its hello names none. */
+  running(): Live | undefined {
+    return [...this.runs.values()].find((l) => l.state.status === 'running')
+  }
+}
+
+function fresh(state: RunState, outer: OuterState): Live {
+  return {
+    state,
+    outer,
+    layout: parameterLayout(modelOf(state.config)),
+    deltas: new Map(),
+    inFlight: new Set(),
+    updateBytes: 0,
+    persisting: 0,
+    previous: null,
+  }
+}
+
+function modelOf(config: RunConfig): ModelConfig {
+  if (!isPresetName(config.preset))
+    throw new RunConfigError(`Unknown model preset ${config.preset}.`, {
+      details: Object.keys(MODEL_PRESETS).join(', '),
+    })
+  return MODEL_PRESETS[config.preset]
+}

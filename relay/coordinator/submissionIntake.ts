@@ -1,0 +1,173 @@
+import type { TypedEventTarget } from '@libp2p/interface'
+import { checkSubmission } from '../../core/coordinator/checkSubmission.ts'
+import { recordAcceptedUpdate, recordRejection } from '../../core/coordinator/recordSubmission.ts'
+import { logger } from '../../core/log.ts'
+import { parameterHash } from '../../core/model/parameters.ts'
+import { MAX_UPDATE_BYTES, PROTOCOL_VERSION } from '../../core/protocol/constants.ts'
+import type { Ack, Reject, RejectReason, Submit } from '../../core/protocol/messages.ts'
+import { admitUpdate } from '../../core/round/admitUpdate.ts'
+import { eagerStart, overlapsCompute } from '../../core/round/overlap.ts'
+import { updateHash } from '../../core/wire/updateHash.ts'
+import type { Store } from '../store/openStore.ts'
+import type { CoordinatorEvents } from './events.ts'
+import { GroupCommit } from './groupCommit.ts'
+import type { Live, RunRegistry } from './runRegistry.ts'
+
+const log = logger('relay:coordinator:intake')
+
+/** Pulls at most `limit` bytes of the update frame that follows the submit metadata. */
+export type ReadUpdateBytes = (limit: number, options: { signal?: AbortSignal }) => Promise<Uint8Array>
+
+export type SubmissionIntakeInit = {
+  runs: RunRegistry
+  store: Store
+  now: () => number
+  events: TypedEventTarget<CoordinatorEvents>
+}
+
+/**
+ * Takes one submission from metadata to ack: metadata checked before a byte is read, the read bounded by
+ * the announced size, the bytes hashed and admitted (core/round/admitUpdate), the start checked (base or
+ * eager start), then the update made durable in a group commit, recorded in the open round, and only then
+ * acked. Every outcome is also an event.
+ */
+export class SubmissionIntake {
+  private readonly runs: RunRegistry
+  private readonly store: Store
+  private readonly now: () => number
+  private readonly events: TypedEventTarget<CoordinatorEvents>
+  readonly groupCommit: GroupCommit
+
+  constructor({ runs, store, now, events }: SubmissionIntakeInit) {
+    this.runs = runs
+    this.store = store
+    this.now = now
+    this.events = events
+    this.groupCommit = new GroupCommit(store)
+  }
+
+  async submit(
+    meta: Submit,
+    readBytes: ReadUpdateBytes,
+    { signal }: { signal?: AbortSignal } = {},
+  ): Promise<Ack | Reject> {
+    const live = this.runs.get(meta.runId)
+    if (!live) return this.reject(undefined, meta, 'unknown-run', `No run ${meta.runId}.`)
+    const early = checkSubmission(live.state, { meta, now: this.now() })
+    if (early) return this.reject(live, meta, early, `Rejected before reading: ${early}.`)
+    if (meta.updateBytes > MAX_UPDATE_BYTES)
+      return this.reject(live, meta, 'too-large', `Update of ${meta.updateBytes} bytes exceeds ${MAX_UPDATE_BYTES}.`)
+    if (live.inFlight.has(meta.peerId))
+      return this.reject(live, meta, 'duplicate', 'A submission is already in flight.')
+    live.inFlight.add(meta.peerId)
+    try {
+      return await this.admit(live, meta, await readBytes(meta.updateBytes, { signal }))
+    } finally {
+      live.inFlight.delete(meta.peerId)
+    }
+  }
+
+  private async admit(live: Live, meta: Submit, bytes: Uint8Array): Promise<Ack | Reject> {
+    if (bytes.byteLength !== meta.updateBytes)
+      return this.reject(live, meta, 'size-mismatch', `Got ${bytes.byteLength} bytes, announced ${meta.updateBytes}.`)
+    if (updateHash(bytes) !== meta.updateHash)
+      return this.reject(live, meta, 'hash-mismatch', 'updateHash of the bytes does not match the metadata.')
+    const valid = admitUpdate({
+      bytes,
+      layout: live.layout,
+      round: meta.round,
+      robust: live.state.config.robust,
+      referenceNorm: live.state.lastMedianNorm,
+      maxBytes: MAX_UPDATE_BYTES,
+    })
+    if (!valid.ok) return this.reject(live, meta, valid.reason, valid.message)
+    const start = checkStart(live, meta)
+    if (start) return this.reject(live, meta, 'wrong-base', start)
+    // The round may have closed while the bytes were arriving.
+    const now = this.now()
+    const again = checkSubmission(live.state, { meta, now })
+    if (again) return this.reject(live, meta, again, `Rejected after reading: ${again}.`)
+
+    live.persisting++
+    let inserted: boolean
+    try {
+      inserted = await this.groupCommit.persist({
+        run_id: meta.runId,
+        round: meta.round,
+        peer_id: meta.peerId,
+        update_hash: meta.updateHash,
+        update_bytes: bytes.byteLength,
+        norm: valid.norm,
+        loss: meta.stats.loss,
+        tokens: meta.stats.tokens,
+        steps: meta.stats.steps,
+        duration_ms: meta.stats.durationMs,
+        frame: bytes,
+        received_at: now,
+      })
+      if (inserted) {
+        // Durable now; the round cannot have closed in between (tick waits while persisting > 0).
+        live.state = recordAcceptedUpdate(live.state, {
+          peerId: meta.peerId,
+          updateHash: meta.updateHash,
+          norm: valid.norm,
+          stats: meta.stats,
+          receivedAt: now,
+        })
+        live.deltas.set(meta.peerId, valid.delta)
+        live.updateBytes += bytes.byteLength
+      }
+    } finally {
+      live.persisting--
+    }
+    if (!inserted) return this.reject(live, meta, 'duplicate', 'Already recorded for this round.')
+    log('accepted %s round %d from %s (norm %f)', meta.runId, meta.round, meta.peerId, valid.norm)
+    this.events.safeDispatchEvent('contribution:accepted', {
+      detail: {
+        runId: meta.runId,
+        round: meta.round,
+        peerId: meta.peerId,
+        meta,
+        updateHash: meta.updateHash,
+        norm: valid.norm,
+        updateBytes: bytes.byteLength,
+        receivedAt: now,
+      },
+    })
+    const { runId, round, peerId } = meta
+    return { type: 'ack', version: PROTOCOL_VERSION, runId, round, peerId, updateHash: meta.updateHash }
+  }
+
+  private reject(live: Live | undefined, meta: Submit, reason: RejectReason, message: string): Reject {
+    const at = this.now()
+    const { runId, round, peerId } = meta
+    if (live) {
+      live.state = recordRejection(live.state, { peerId, reason, at })
+      this.store.recordEvent({ at, runId, round, peerId, kind: 'rejected', detail: reason })
+    }
+    log('rejected %s round %d from %s: %s', runId, round, peerId, reason)
+    this.events.safeDispatchEvent('contribution:rejected', { detail: { runId, round, peerId, reason, message, at } })
+    return { type: 'reject', version: PROTOCOL_VERSION, reason, message }
+  }
+}
+
+/**
+ * Where the tab says its round started: the round's base, or (eager overlap) the previous global
+ * stepped by the tab's own accepted previous-round update. Returns why not, or null.
+ */
+function checkStart(live: Live, meta: Submit): string | null {
+  const startHash = meta.startHash ?? meta.baseHash
+  if (startHash === live.state.open?.baseHash) return null
+  const { config } = live.state
+  const own = live.previous?.deltas.get(meta.peerId)
+  if (!overlapsCompute(config.overlap) || !live.previous || !own)
+    return `Round ${meta.round} must start from its base ${live.state.open?.baseHash}.`
+  const start = eagerStart({
+    global: live.previous.parameters,
+    ownUpdate: own,
+    outerLearningRate: config.outerLearningRate,
+  })
+  return parameterHash(start) === startHash
+    ? null
+    : `Start ${startHash} is neither the base nor this peer's eager start.`
+}
