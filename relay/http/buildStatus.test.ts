@@ -24,16 +24,19 @@ describe('buildStatus', () => {
     for (const peerId of ['P1', 'P2'])
       coordinator.hello({ type: 'hello', version: PROTOCOL_VERSION, peerId, runId, capabilities: { backend: 'wasm' } })
 
+    coordinator.heartbeat({ type: 'heartbeat', version: PROTOCOL_VERSION, peerId: 'P2', runId, utilization: 0.8 })
+
     const status = buildStatus(coordinator, {
       relay: { peerId: 'R', multiaddrs: ['/ip4/127.0.0.1/tcp/1/ws'], connections: 2 },
     })
     expect(statusSchema.parse(JSON.parse(JSON.stringify(status)))).toEqual(status)
     const run = status.runs[0]!
     expect(run.config.overlap).toBe('eager')
-    expect(run.peers.map((p) => [p.peerId, p.backend, p.lastSeen])).toEqual([
-      ['P1', 'wasm', 1_000],
-      ['P2', 'wasm', 1_000],
+    expect(run.peers).toEqual([
+      { peerId: 'P1', backend: 'wasm', lastSeen: 1_000 },
+      { peerId: 'P2', backend: 'wasm', lastSeen: 1_000, utilization: 0.8 },
     ])
+    expect(run.utilization).toBe(0.8)
     expect(run.openRound).toMatchObject({ round: 0, assigned: 2, accepted: 0 })
     store.close()
   })

@@ -68,18 +68,11 @@ function buildRunReport(coordinator: Coordinator, runId: string): RunReport {
   }
 }
 
-/** The run's members; `utilization` only where the tab reported a share in 0..1. */
+/** The run's members; `utilization` appears once the tab has reported one. */
 function peerReports(coordinator: Coordinator, runId: string): PeerReport[] {
-  return Object.values(coordinator.runState(runId).peers).map((p) => {
-    const reported = (p as { utilization?: unknown }).utilization
-    const utilization = typeof reported === 'number' && reported >= 0 && reported <= 1 ? reported : undefined
-    return {
-      peerId: p.peerId,
-      backend: p.backend,
-      lastSeen: p.lastSeen,
-      ...(utilization === undefined ? {} : { utilization }),
-    }
-  })
+  return coordinator
+    .peerStats(runId)
+    .map(({ utilization, ...peer }) => (utilization === null ? peer : { ...peer, utilization }))
 }
 
 /** Mean of the reported shares; null while no tab has reported one. */
