@@ -48,6 +48,8 @@ describe('nextAction', () => {
     })
     expect(nextAction({ assignment, localHash: hash('a'), doneRounds: new Set([2]), now: 0 })).toEqual({
       type: 'train',
+      round: 3,
+      start: 'global',
       assignment,
     })
   })
@@ -58,6 +60,71 @@ describe('nextAction', () => {
     expect(nextAction({ ...behind, gossipGraceUntil: 5, now: 5 })).toMatchObject({ type: 'fetch-checkpoint' })
     expect(nextAction({ ...behind, localRound: 0, gossipGraceUntil: 5, now: 0 })).toMatchObject({
       type: 'fetch-checkpoint',
+    })
+  })
+  const running = { round: 3, status: 'running' as const }
+  const acked = { round: 3, baseHash: hash('a'), overlap: 'eager' as const }
+
+  it('eager: trains the next round as soon as its round is acked, from the eager start', () => {
+    const after = { assignment: null, run: running, localHash: hash('a'), localRound: 3, now: 0 }
+    expect(nextAction({ ...after, doneRounds: new Set([3]), lastAccepted: acked })).toEqual({
+      type: 'train',
+      round: 4,
+      start: 'eager',
+      assignment: null,
+    })
+    // Sync and the naive delay wait for the global.
+    for (const overlap of ['sync', 'delay'] as const)
+      expect(nextAction({ ...after, doneRounds: new Set([3]), lastAccepted: { ...acked, overlap } })).toMatchObject({
+        type: 'wait',
+        why: 'no-assignment',
+      })
+    // Holding round 4's committed global already: start from it.
+    expect(
+      nextAction({ ...after, localHash: hash('b'), localRound: 4, doneRounds: new Set([3]), lastAccepted: acked }),
+    ).toMatchObject({ type: 'train', round: 4, start: 'global' })
+    // Round 4 opened before its global arrived: still eager, no gossip wait, no download.
+    const open4 = { ...assignment, round: 4, baseHash: hash('b') }
+    expect(
+      nextAction({
+        ...after,
+        assignment: open4,
+        run: { ...running, round: 4 },
+        doneRounds: new Set([3]),
+        lastAccepted: acked,
+        gossipGraceUntil: 5,
+      }),
+    ).toMatchObject({ type: 'train', round: 4, start: 'eager', assignment: open4 })
+    // Already trained 4: nothing more until 4 opens.
+    expect(nextAction({ ...after, doneRounds: new Set([3, 4]), lastAccepted: acked })).toMatchObject({ type: 'wait' })
+  })
+
+  it('submits a trained round once it is open, against its committed base, and drops it once closed', () => {
+    const ready = { round: 4 }
+    const base = { assignment: null, doneRounds: new Set([3, 4]), lastAccepted: acked, ready, now: 0 }
+    expect(nextAction({ ...base, run: running, localHash: hash('a'), localRound: 3 })).toEqual({
+      type: 'wait',
+      why: 'awaiting-round',
+    })
+    // Learnt from gossip (round 4's global applied) or from the relay's assignment.
+    expect(nextAction({ ...base, run: running, localHash: hash('b'), localRound: 4 })).toEqual({
+      type: 'submit',
+      round: 4,
+      baseHash: hash('b'),
+    })
+    const open4 = { ...assignment, round: 4, baseHash: hash('c') }
+    expect(
+      nextAction({ ...base, assignment: open4, run: { ...running, round: 4 }, localHash: hash('a'), localRound: 3 }),
+    ).toEqual({ type: 'submit', round: 4, baseHash: hash('c') })
+    expect(nextAction({ ...base, run: { ...running, round: 5 }, localHash: hash('a'), localRound: 3 })).toEqual({
+      type: 'drop',
+      round: 4,
+    })
+    expect(
+      nextAction({ ...base, run: { ...running, status: 'finished' }, localHash: hash('a'), localRound: 3 }),
+    ).toEqual({
+      type: 'drop',
+      round: 4,
     })
   })
 })
@@ -72,8 +139,12 @@ describe('shardWindow', () => {
     ])
   })
   it('refuses a shard outside the count', () => {
-    expect(() => shardWindow({ length: 10, shard: 3, shards: 3 })).toThrow(expect.objectContaining({ name: 'InvalidWindowError' }))
-    expect(() => shardWindow({ length: 10, shard: 0, shards: 0 })).toThrow(expect.objectContaining({ name: 'InvalidWindowError' }))
+    expect(() => shardWindow({ length: 10, shard: 3, shards: 3 })).toThrow(
+      expect.objectContaining({ name: 'InvalidWindowError' }),
+    )
+    expect(() => shardWindow({ length: 10, shard: 0, shards: 0 })).toThrow(
+      expect.objectContaining({ name: 'InvalidWindowError' }),
+    )
   })
 })
 

@@ -5,9 +5,12 @@ import type { Assignment } from '../../core/protocol/messages.ts'
 import { shardWindow } from '../../core/round/peerWindows.ts'
 import { CorpusUnavailableError } from './errors.ts'
 
+/** Which shard of which corpus: an assignment, or the work of a round that is not open yet (roundPlan.ts). */
+export type ShardRef = Pick<Assignment, 'corpusId' | 'shard' | 'shards'> & Partial<Assignment>
+
 export type CorpusSource = {
-  /** The shard's tokens for an assignment (a fresh array: the trainer takes ownership of it). */
-  shardTokens(assignment: Assignment, options?: { signal?: AbortSignal }): Promise<Uint8Array>
+  /** The shard's tokens (a fresh array: the trainer takes ownership of it). */
+  shardTokens(ref: ShardRef, options?: { signal?: AbortSignal }): Promise<Uint8Array>
 }
 
 /** Largest corpus a tab downloads (the Brown corpus is ~6 MB once its tags are stripped). */
@@ -31,10 +34,10 @@ export function httpCorpusSource({ apiBase }: { apiBase: string }): CorpusSource
     return pending
   }
   return {
-    async shardTokens(assignment, { signal } = {}) {
-      const tokens = await load(assignment.corpusId, signal)
+    async shardTokens(ref, { signal } = {}) {
+      const tokens = await load(ref.corpusId, signal)
       const { train } = splitTokens(tokens, { validationFraction: DEFAULT_TRAIN_CONFIG.validationFraction })
-      const { start, end } = shardWindow({ length: train.length, shard: assignment.shard, shards: assignment.shards })
+      const { start, end } = shardWindow({ length: train.length, shard: ref.shard, shards: ref.shards })
       return train.slice(start, end)
     },
   }

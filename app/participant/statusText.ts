@@ -4,7 +4,7 @@ import type { ParticipantState } from './types.ts'
 export function statusText(state: ParticipantState): string {
   if (state.paused && !['idle', 'stopped', 'error', 'offline'].includes(state.phase))
     return state.phase === 'training'
-      ? `Paused at round ${state.assignment?.round ?? '?'}, step ${state.step}/${state.steps}. Resume to continue.`
+      ? `Paused at round ${state.workRound ?? state.assignment?.round ?? '?'}, step ${state.step}/${state.steps}. Resume to continue.`
       : 'Paused: this tab will not start a new round until you resume.'
   switch (state.phase) {
     case 'idle':
@@ -27,9 +27,9 @@ export function statusText(state: ParticipantState): string {
     case 'syncing':
       return `Downloading the current model${state.assignment ? ` (round ${state.assignment.round})` : ''}…`
     case 'training':
-      return `Training round ${state.assignment?.round ?? '?'}: step ${state.step}/${state.steps}`
+      return `Training round ${state.workRound ?? state.assignment?.round ?? '?'}: step ${state.step}/${state.steps}`
     case 'submitting':
-      return `Submitting round ${state.assignment?.round ?? '?'}…`
+      return `Submitting round ${state.workRound ?? state.assignment?.round ?? '?'}…`
     case 'waiting-for-others':
       return `Waiting for others to finish round ${state.assignment?.round ?? state.run?.round ?? '?'}.`
     case 'paused':

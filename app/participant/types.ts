@@ -1,3 +1,4 @@
+import type { UpdateEncoding } from '../../core/compression/types.ts'
 import type { Assignment, RejectReason, RunStatus } from '../../core/protocol/messages.ts'
 
 /**
@@ -47,6 +48,8 @@ export type ParticipantState = {
   runId: string | null
   run: RunStatus | null
   assignment: Assignment | null
+  /** The round this tab trains or submits (eager overlap trains a round before it opens), null before any. */
+  workRound: number | null
   /** Round and hash of the model this tab holds (null before the first checkpoint). */
   localRound: number | null
   localHash: string | null
@@ -64,6 +67,10 @@ export type ParticipantState = {
   /** Where this tab's checkpoints came from: other tabs over WebRTC, or the relay. */
   checkpointsFromPeers: number
   checkpointsFromRelay: number
+  /** Share of wall time inside inner steps since this tab's first round started (utilization.ts), null before. */
+  utilization: number | null
+  /** How the last update was encoded (adaptive runs change it per round), null before the first. */
+  encoding: UpdateEncoding | null
   relayReachable: boolean
   paused: boolean
   /** Last error a person can act on, or null. */
@@ -71,3 +78,9 @@ export type ParticipantState = {
 }
 
 export type RejectedReason = RejectReason
+
+/** The participant's observable state, shared by its parts: each reads it and patches it (one `change` event per patch). */
+export type StateCell = {
+  readonly state: ParticipantState
+  set(patch: Partial<ParticipantState>): void
+}

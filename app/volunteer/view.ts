@@ -58,3 +58,16 @@ export function roundLabel(state: ParticipantState): string {
   if (!run) return '–'
   return `${run.round} / ${run.rounds}`
 }
+
+/** The tab's share of wall time inside inner steps, as a percentage ('–' before its first round). */
+export function utilizationLabel(state: ParticipantState): string {
+  return state.utilization === null ? '–' : `${Math.round(state.utilization * 100)}%`
+}
+
+/** How this tab encodes its updates (adaptive runs pick per round): `int8`, `rank 4 · int4`, ... */
+export function encodingLabel(state: ParticipantState): string {
+  const encoding = state.encoding
+  if (!encoding) return 'not chosen yet'
+  const bits = encoding.bits === 32 ? 'fp32' : `int${encoding.bits}`
+  return encoding.rank > 0 ? `rank ${encoding.rank} · ${bits}` : bits
+}

@@ -1,0 +1,230 @@
+import { logger } from '../../core/log.ts'
+import { chooseEncoding, type EncodingChoice, recordMeasurement } from './adaptiveEncoding.ts'
+import { MAX_LOSS_POINTS } from './constants.ts'
+import { pushContribution, updateContribution } from './contributions.ts'
+import { describeError } from './describeError.ts'
+import { UnexpectedResponseError } from './errors.ts'
+import type { HeldGlobal } from './globalModel.ts'
+import { appendLoss } from './lossHistory.ts'
+import type { NextAction, NextActionParameters } from './nextAction.ts'
+import type { RelayLink } from './relayLink.ts'
+import { aheadWork, eagerStartFor, type RoundWork, workOf } from './roundPlan.ts'
+import {
+  type RoundRunner,
+  type RoundStart,
+  type SignContribution,
+  submitRound,
+  type TrainedRound,
+} from './roundRunner.ts'
+import type { ContributionRecord, StateCell } from './types.ts'
+import { createUtilization, roundEnded, roundProgress, roundStarted, utilizationAt } from './utilization.ts'
+
+const log = logger('app:participant:contributor')
+
+/** The last round the relay acked from this tab: what an eager start builds on. */
+type Accepted = { round: number; baseHash: string; overlap: RoundWork['overlap']; frame: Uint8Array; work: RoundWork }
+
+export type ContributorOptions = {
+  cell: StateCell
+  relay: RelayLink
+  runner: RoundRunner
+  peerId: () => string
+  sign?: SignContribution | undefined
+}
+
+/**
+ * This tab's rounds: which it trained, the one trained and not yet submitted,
+ * the last one acked (eager starts build on it), the adaptive encoding's
+ * measurements and the utilisation meter. Trains a round (from the committed
+ * global or the eager start), submits it against its committed base, drops it
+ * once it closed.
+ */
+export class Contributor {
+  #options: ContributorOptions
+  #done = new Set<number>()
+  #ready: TrainedRound | null = null
+  #accepted: Accepted | null = null
+  #training: { round: number; controller: AbortController } | null = null
+  #encodings: EncodingChoice = { encoding: null, measurements: [] }
+  #meter = createUtilization()
+
+  constructor(options: ContributorOptions) {
+    this.#options = options
+  }
+
+  /** What nextAction needs to know about this tab's rounds. */
+  decisionInputs(): Pick<NextActionParameters, 'doneRounds' | 'ready' | 'lastAccepted'> {
+    return {
+      doneRounds: this.#done,
+      ready: this.#ready ? { round: this.#ready.work.round } : null,
+      lastAccepted: this.#accepted,
+    }
+  }
+
+  utilization(now: number): number | null {
+    return utilizationAt(this.#meter, now)
+  }
+
+  /** A new start (or stop): nothing trained, nothing ready, the clock not started. */
+  reset(): void {
+    this.#done.clear()
+    this.#ready = null
+    this.#accepted = null
+    this.#meter = createUtilization()
+  }
+
+  /** The relay says the run moved on: abandon the round in training if it closed without us. */
+  abandonClosed(run: { round: number; status: string }): void {
+    const training = this.#training
+    if (training && (run.round > training.round || run.status !== 'running')) {
+      log('round %d is over (run at %d, %s): abandoning it', training.round, run.round, run.status)
+      training.controller.abort(new Error('round closed'))
+    }
+  }
+
+  async train(action: Extract<NextAction, { type: 'train' }>, held: HeldGlobal, signal: AbortSignal): Promise<void> {
+    const { cell, runner } = this.#options
+    const accepted = this.#accepted
+    const work = action.assignment
+      ? workOf(action.assignment)
+      : aheadWork(accepted!.work, { round: action.round, peerId: this.#options.peerId() })
+    const start: RoundStart =
+      action.start === 'global'
+        ? { config: held.config, parameters: held.parameters, hash: held.hash }
+        : {
+            config: held.config,
+            ...eagerStartFor({
+              global: held.parameters,
+              frame: accepted!.frame,
+              layout: held.layout,
+              outerLearningRate: work.outerLearningRate,
+            }),
+          }
+    const round = work.round
+    this.#done.add(round)
+    const controller = new AbortController()
+    this.#training = { round, controller }
+    const encoding = chooseEncoding({
+      compression: work.compression,
+      layout: held.layout,
+      choice: this.#encodings,
+      innerSteps: work.steps,
+    })
+    this.#meter = roundStarted(this.#meter, Date.now())
+    cell.set({ phase: 'training', workRound: round, step: 0, steps: work.steps, error: null })
+    const record: ContributionRecord = {
+      round,
+      status: 'pending',
+      reason: null,
+      loss: Number.NaN,
+      bytes: 0,
+      steps: 0,
+      seconds: 0,
+      at: Date.now(),
+    }
+    try {
+      const trained = await runner.train({
+        work,
+        start,
+        encoding,
+        signal: AbortSignal.any([signal, controller.signal]),
+        onProgress: (progress) => {
+          this.#meter = roundProgress(this.#meter, progress.computeSeconds)
+          cell.set({
+            step: progress.step,
+            steps: progress.steps,
+            utilization: utilizationAt(this.#meter, Date.now()),
+            lossHistory: appendLoss(
+              cell.state.lossHistory,
+              { round: progress.round, step: progress.step, loss: progress.loss },
+              MAX_LOSS_POINTS,
+            ),
+          })
+        },
+      })
+      this.#meter = roundProgress(this.#meter, trained.stats.computeSeconds)
+      this.#ready = trained
+      cell.set({ encoding })
+      this.#push({
+        ...record,
+        loss: trained.meanLoss,
+        bytes: trained.bytes.byteLength,
+        steps: trained.stats.losses.length,
+        seconds: trained.stats.seconds,
+      })
+      log('round %d trained from the %s start (%d bytes)', round, action.start, trained.bytes.byteLength)
+    } catch (error) {
+      if (signal.aborted) return
+      const reason = controller.signal.aborted ? 'round closed before this tab finished' : describeError(error)
+      log('round %d not contributed: %s', round, reason)
+      this.#push({ ...record, status: 'rejected', reason })
+      cell.set({ error: controller.signal.aborted ? null : reason })
+    } finally {
+      this.#meter = roundEnded(this.#meter)
+      this.#training = null
+      cell.set({ utilization: utilizationAt(this.#meter, Date.now()) })
+    }
+  }
+
+  async submit(action: Extract<NextAction, { type: 'submit' }>, signal: AbortSignal): Promise<void> {
+    const { cell, relay } = this.#options
+    const trained = this.#ready!
+    this.#ready = null
+    const round = action.round
+    if (cell.state.phase !== 'submitting') cell.set({ phase: 'submitting' })
+    try {
+      const { response, bytesSent, seconds } = await submitRound({
+        relay,
+        peerId: this.#options.peerId(),
+        trained,
+        baseHash: action.baseHash,
+        sign: this.#options.sign,
+        signal,
+      })
+      if (response.type === 'ack') {
+        this.#update(round, { status: 'accepted' })
+        const { work, bytes, encoding, stats } = trained
+        this.#accepted = { round, baseHash: action.baseHash, overlap: work.overlap, frame: bytes, work }
+        this.#encodings = recordMeasurement(this.#encodings, encoding, {
+          bytesSent,
+          submitSeconds: seconds,
+          computeSeconds: stats.computeSeconds,
+          steps: stats.losses.length,
+          relativeError: stats.relativeError,
+        })
+      } else if (response.type === 'reject') {
+        this.#accepted = null
+        this.#update(round, { status: 'rejected', reason: response.reason })
+        // Expired while training (a long stall): join again now rather than at the next heartbeat.
+        if (response.reason === 'not-a-member') {
+          relay.forgetRun()
+          cell.set({ run: null })
+        }
+      } else throw new UnexpectedResponseError('ack', response.type)
+      cell.set({ phase: 'waiting-for-others' })
+    } catch (error) {
+      if (signal.aborted) return
+      this.#accepted = null
+      log('round %d not submitted: %s', round, describeError(error))
+      this.#update(round, { status: 'rejected', reason: describeError(error) })
+      cell.set({ error: describeError(error) })
+    }
+  }
+
+  /** The trained round closed (or the run ended) before it could be submitted. */
+  drop(round: number): void {
+    log('round %d closed before it could be submitted: dropped', round)
+    this.#ready = null
+    this.#update(round, { status: 'rejected', reason: 'round closed before this tab finished' })
+  }
+
+  #push(record: ContributionRecord): void {
+    const { cell } = this.#options
+    cell.set({ contributions: pushContribution(cell.state.contributions, record) })
+  }
+
+  #update(round: number, patch: Partial<ContributionRecord>): void {
+    const { cell } = this.#options
+    cell.set({ contributions: updateContribution(cell.state.contributions, round, patch) })
+  }
+}
