@@ -14,7 +14,7 @@ import { UPDATE_HEADER_BYTES } from '../../core/wire/constants.ts'
 import { updateHash } from '../../core/wire/updateHash.ts'
 import { Store } from '../store/openStore.ts'
 import { Coordinator } from './Coordinator.ts'
-import type { RoundCommitted } from './events.ts'
+import type { ContributionAccepted, RoundCommitted } from './events.ts'
 
 const layout = parameterLayout(MODEL_PRESETS.tiny)
 const stats = { loss: 3, tokens: 640, steps: 10, durationMs: 100 }
@@ -138,6 +138,42 @@ describe('Coordinator (ledger + checkpoints + rounds)', () => {
     expect(ledger.map((r) => `${r.round}:${r.peer_id}:${r.committed}`)).toEqual(['0:a:1', '0:b:1', '1:a:1', '1:b:1'])
     expect(c.store.rounds(run.runId).map((r) => r.accepted)).toEqual([2, 2])
     expect(c.store.countEvents(run.runId, 'rejected')).toBeGreaterThanOrEqual(cases.length + 1)
+    c.store.close()
+  })
+
+  it('announces accepted, rejected and committed work as events and keeps peer-reported utilization', async () => {
+    const c = open()
+    const seen: string[] = []
+    let accepted: ContributionAccepted | undefined
+    c.addEventListener('contribution:accepted', (e) => {
+      accepted = e.detail
+      seen.push(`accepted:${e.detail.peerId}:${e.detail.round}`)
+    })
+    c.addEventListener('contribution:rejected', (e) => seen.push(`rejected:${e.detail.peerId}:${e.detail.reason}`))
+    c.addEventListener('round:committed', (e) => seen.push(`committed:${e.detail.round}:${e.detail.acceptedPeers}`))
+    const { runId } = c.createRun({ config: { preset: 'tiny', rounds: 2, quorum: 1, graceMs: 0, overlap: 'eager' } })
+    c.act(runId, 'start')
+    for (const p of ['a', 'b'])
+      c.hello({ type: 'hello', version: 1, peerId: p, runId, capabilities: { backend: p === 'a' ? 'webgpu' : 'wasm' } })
+    c.heartbeat({ type: 'heartbeat', version: 1, peerId: 'a', runId, utilization: 0.93 })
+    c.heartbeat({ type: 'heartbeat', version: 1, peerId: 'a', runId })
+    expect(c.peerStats(runId)).toEqual([
+      { peerId: 'a', backend: 'webgpu', utilization: 0.93, lastSeen: clock },
+      { peerId: 'b', backend: 'wasm', utilization: null, lastSeen: clock },
+    ])
+
+    const base = c.runStatus(runId).baseHash
+    const a0 = frame(0, 1)
+    const signature = `0x${'11'.repeat(65)}`
+    await c.submit({ ...meta('a', runId, 0, base, a0), signature }, reader(a0))
+    expect(accepted).toMatchObject({ runId, round: 0, peerId: 'a', updateHash: updateHash(a0), meta: { signature } })
+    // Neither the base nor b's eager start (b has no accepted previous round): refused before it counts.
+    const b0 = frame(0, 2)
+    const bogus = `0x${'cd'.repeat(32)}`
+    await c.submit({ ...meta('b', runId, 0, base, b0), startHash: bogus }, reader(b0))
+    await c.submit(meta('b', runId, 0, base, b0), reader(b0))
+    c.tick()
+    expect(seen).toEqual(['accepted:a:0', 'rejected:b:wrong-base', 'accepted:b:0', 'committed:0:a,b'])
     c.store.close()
   })
 })
