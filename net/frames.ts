@@ -1,7 +1,7 @@
 import type { MessageStream } from '@libp2p/interface'
 import type { ByteStream } from '@libp2p/utils'
 import * as varint from 'uint8-varint'
-import { ProtocolFrameTooLargeError, ProtocolMessageError } from '../../core/protocol/errors.ts'
+import { ProtocolFrameTooLargeError, ProtocolMessageError } from '../core/protocol/errors.ts'
 
 /**
  * Unsigned-varint length-prefixed frames (the same framing as @libp2p/utils'

@@ -35,9 +35,10 @@ import { seedFrom } from '../core/random.ts'
 import { shardWindow } from '../core/round/peerWindows.ts'
 import { decodeCheckpoint } from '../core/wire/checkpoint.ts'
 import { updateHash } from '../core/wire/updateHash.ts'
+import { fetchCheckpoint } from '../net/checkpointClient.ts'
+import { requestCoordinator } from '../net/coordinatorClient.ts'
 import { loadCorpus } from '../node/corpus.ts'
 import { initBackend } from '../node/tfjsBackend.ts'
-import { fetchCheckpoint, requestCoordinator } from '../relay/coordinator/client.ts'
 import type { RunReport } from '../relay/http/buildStatus.ts'
 
 const RUN = 'restart-e2e'
@@ -118,22 +119,25 @@ async function createPeer(): Promise<Peer> {
 function startHeartbeat(peer: Peer, relay: () => Relay): void {
   clearInterval(peer.heartbeat)
   peer.heartbeat = setInterval(() => {
-    requestCoordinator(peer.node, multiaddr(relay().addr), {
-      type: 'heartbeat',
-      version: PROTOCOL_VERSION,
-      peerId: peer.id,
-      runId: RUN,
+    requestCoordinator({
+      node: peer.node,
+      coordinator: multiaddr(relay().addr),
+      request: { type: 'heartbeat', version: PROTOCOL_VERSION, peerId: peer.id, runId: RUN },
     }).catch(() => {})
   }, 200)
 }
 
 async function hello(peer: Peer, relay: Relay): Promise<Assignment | null> {
-  const r = await requestCoordinator(peer.node, multiaddr(relay.addr), {
-    type: 'hello',
-    version: PROTOCOL_VERSION,
-    peerId: peer.id,
-    runId: RUN,
-    capabilities: { backend: 'wasm' },
+  const { response: r } = await requestCoordinator({
+    node: peer.node,
+    coordinator: multiaddr(relay.addr),
+    request: {
+      type: 'hello',
+      version: PROTOCOL_VERSION,
+      peerId: peer.id,
+      runId: RUN,
+      capabilities: { backend: 'wasm' },
+    },
   })
   if (r.type !== 'welcome') throw new Error(`hello refused: ${JSON.stringify(r)}`)
   return r.assignment
@@ -141,7 +145,12 @@ async function hello(peer: Peer, relay: Relay): Promise<Assignment | null> {
 
 /** One round of real work: load the global, H AdamW steps on the shard, compress, submit. */
 async function work(peer: Peer, relay: Relay, assignment: Assignment, train: Uint8Array): Promise<Response> {
-  const { frame } = await fetchCheckpoint(peer.node, multiaddr(relay.addr), { runId: RUN })
+  const { frame } = await fetchCheckpoint({
+    node: peer.node,
+    peer: multiaddr(relay.addr),
+    runId: RUN,
+    expectedHash: assignment.baseHash,
+  })
   const { header, parameters } = decodeCheckpoint(frame, { layout, maxBytes: MAX_CHECKPOINT_BYTES, parameterHash })
   expect(header.parameterHash).toBe(assignment.baseHash)
   model.setParameters(parameters)
@@ -162,10 +171,12 @@ async function work(peer: Peer, relay: Relay, assignment: Assignment, train: Uin
     round: assignment.round,
   })
   peer.compressor = compressed.state
-  const response = await requestCoordinator(
-    peer.node,
-    multiaddr(relay.addr),
-    {
+  const { response } = await requestCoordinator({
+    node: peer.node,
+    coordinator: multiaddr(relay.addr),
+    update: compressed.bytes,
+    timeoutMs: 60_000,
+    request: {
       type: 'submit',
       version: PROTOCOL_VERSION,
       peerId: peer.id,
@@ -176,8 +187,7 @@ async function work(peer: Peer, relay: Relay, assignment: Assignment, train: Uin
       updateBytes: compressed.bytes.byteLength,
       stats: { loss: result.losses.at(-1)!, tokens: result.tokens, steps: assignment.steps, durationMs: 1 },
     },
-    { update: compressed.bytes },
-  )
+  })
   if (response.type === 'ack') acked.push(`${response.round}:${peer.id}`)
   else if (response.type === 'reject')
     rejects.push(`${assignment.round}:${peer.id}:${response.reason}:${response.message}`)

@@ -24,7 +24,7 @@ import { encodeCheckpoint } from '../../core/wire/checkpoint.ts'
 import type { Coordinator } from './Coordinator.ts'
 import { MAX_INBOUND_STREAMS, STREAM_TIMEOUT_MS, TICK_INTERVAL_MS } from './constants.ts'
 import type { RoundCommitted } from './events.ts'
-import { readFrame, writeFrame } from './frames.ts'
+import { readFrame, writeFrame } from '../../net/frames.ts'
 
 const log = logger('relay:coordinator:service')
 
