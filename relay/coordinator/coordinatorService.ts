@@ -21,10 +21,10 @@ import {
   responseSchema,
 } from '../../core/protocol/messages.ts'
 import { encodeCheckpoint } from '../../core/wire/checkpoint.ts'
+import { readFrame, writeFrame } from '../../net/frames.ts'
 import type { Coordinator } from './Coordinator.ts'
 import { MAX_INBOUND_STREAMS, STREAM_TIMEOUT_MS, TICK_INTERVAL_MS } from './constants.ts'
 import type { RoundCommitted } from './events.ts'
-import { readFrame, writeFrame } from '../../net/frames.ts'
 
 const log = logger('relay:coordinator:service')
 
