@@ -242,9 +242,12 @@ describe.skipIf(!runnable)('journey: tabs train one model together', () => {
       .toBeGreaterThanOrEqual(closedAt + 2)
     console.log(`journey: ${elapsed()} run went on to round ${(await run()).round} without it`)
 
-    // A new tab joins and contributes within 2 rounds.
-    const joinedAt = (await run()).round
+    // A new tab joins and contributes within 2 rounds of joining (its hello; starting its worker comes before).
     const newcomer = await openVolunteer()
+    await expect
+      .poll(() => newcomer.getByTestId('round').textContent(), { timeout: 60_000, interval: 250 })
+      .toMatch(/\d+ \/ \d+/)
+    const joinedAt = Number((await newcomer.getByTestId('round').textContent())!.match(/(\d+) \//)![1])
     await expect
       .poll(() => newcomer.locator('[data-testid="contributions"] tr[data-status="accepted"]').count(), {
         timeout: 120_000,
@@ -283,6 +286,10 @@ describe.skipIf(!runnable)('journey: tabs train one model together', () => {
     const applied = Number(await volunteers[0]!.getByTestId('updates-applied').getAttribute('data-count'))
     console.log(`journey: first tab applied ${applied} global updates from gossip (hash-checked)`)
     expect(applied).toBeGreaterThanOrEqual(1)
+    // Each tab measures (and heartbeats) its share of wall time inside inner steps.
+    const busy = Number(await volunteers[0]!.getByTestId('utilization-detail').getAttribute('data-value'))
+    console.log(`journey: first tab spent ${(busy * 100).toFixed(0)}% of its wall time in inner steps`)
+    expect(busy).toBeGreaterThan(0)
     const late = newcomer.getByTestId('updates-applied')
     const fromPeers = Number(await late.getAttribute('data-from-peers'))
     console.log(

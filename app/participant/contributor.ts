@@ -85,9 +85,13 @@ export class Contributor {
   async train(action: Extract<NextAction, { type: 'train' }>, held: HeldGlobal, signal: AbortSignal): Promise<void> {
     const { cell, runner } = this.#options
     const accepted = this.#accepted
+    // A round not open to this tab yet takes the run's settings from any earlier work of the run.
     const work = action.assignment
       ? workOf(action.assignment)
-      : aheadWork(accepted!.work, { round: action.round, peerId: this.#options.peerId() })
+      : aheadWork(accepted?.work ?? workOf(cell.state.assignment!), {
+          round: action.round,
+          peerId: this.#options.peerId(),
+        })
     const start: RoundStart =
       action.start === 'global'
         ? { config: held.config, parameters: held.parameters, hash: held.hash }

@@ -99,6 +99,17 @@ describe('nextAction', () => {
     expect(nextAction({ ...after, doneRounds: new Set([3, 4]), lastAccepted: acked })).toMatchObject({ type: 'wait' })
   })
 
+  it('trains the round gossip revealed before the heartbeat names it', () => {
+    const base = { assignment, run: { round: 3, status: 'running' as const }, localHash: hash('b'), now: 0 }
+    expect(nextAction({ ...base, localRound: 4, doneRounds: new Set([3]) })).toEqual({
+      type: 'train',
+      round: 4,
+      start: 'global',
+      assignment: null,
+    })
+    expect(nextAction({ ...base, localRound: 4, doneRounds: new Set([3, 4]) })).toMatchObject({ type: 'wait' })
+  })
+
   it('submits a trained round once it is open, against its committed base, and drops it once closed', () => {
     const ready = { round: 4 }
     const base = { assignment: null, doneRounds: new Set([3, 4]), lastAccepted: acked, ready, now: 0 }

@@ -66,6 +66,18 @@ export function nextAction(parameters: NextActionParameters): NextAction {
     lastAccepted.round === round - 1 &&
     localHash === lastAccepted.baseHash
 
+  // The held global is the base of a round newer than any this tab was told of: that round is open
+  // (gossip beat the heartbeat), and its work derives from the run's settings.
+  const knownRound = assignment?.round ?? lastAccepted?.round ?? null
+  if (
+    knownRound !== null &&
+    run?.status === 'running' &&
+    localRound !== null &&
+    localRound > knownRound &&
+    !doneRounds.has(localRound)
+  )
+    return { type: 'train', round: localRound, start: 'global', assignment: null }
+
   if (assignment && !doneRounds.has(assignment.round)) {
     if (assignment.deadline > 0 && now >= assignment.deadline) return { type: 'wait', why: 'past-deadline' }
     if (localHash === assignment.baseHash)
