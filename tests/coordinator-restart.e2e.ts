@@ -118,12 +118,21 @@ async function createPeer(): Promise<Peer> {
 
 function startHeartbeat(peer: Peer, relay: () => Relay): void {
   clearInterval(peer.heartbeat)
+  // One heartbeat at a time, as a tab sends them: while the relay is busy (a commit, a validation), overlapping
+  // heartbeats could pile up past its per-connection stream limit (MAX_INBOUND_STREAMS) and get a hello reset.
+  let inFlight = false
   peer.heartbeat = setInterval(() => {
+    if (inFlight) return
+    inFlight = true
     requestCoordinator({
       node: peer.node,
       coordinator: multiaddr(relay().addr),
       request: { type: 'heartbeat', version: PROTOCOL_VERSION, peerId: peer.id, runId: RUN },
-    }).catch(() => {})
+    })
+      .catch(() => {})
+      .finally(() => {
+        inFlight = false
+      })
   }, 200)
 }
 
