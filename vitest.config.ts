@@ -14,6 +14,7 @@ export default defineConfig({
             'worker/**/*.test.ts',
             'contracts/**/*.test.ts',
             'sim/**/*.test.ts',
+            'net/**/*.test.ts',
             'app/**/*.test.ts',
           ],
           testTimeout: 60_000,
