@@ -13,16 +13,6 @@ export class CheckpointUnavailableError extends BaseError {
   override name = 'CheckpointUnavailableError' as const
 }
 
-/** A checkpoint arrived but its parameters hash to something else than announced. */
-export class CheckpointHashError extends BaseError {
-  override name = 'CheckpointHashError' as const
-  constructor({ expected, got, from }: { expected: string; got: string; from: string }) {
-    super('A checkpoint does not match its announced hash.', {
-      details: `from ${from}: expected ${expected}, got ${got}`,
-    })
-  }
-}
-
 /** The training text for an assignment could not be loaded. */
 export class CorpusUnavailableError extends BaseError {
   override name = 'CorpusUnavailableError' as const

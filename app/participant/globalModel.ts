@@ -8,7 +8,7 @@ import { applyGlobalUpdate } from '../../core/round/applyGlobalUpdate.ts'
 import { encodeCheckpoint } from '../../core/wire/checkpoint.ts'
 import { decodeGlobalUpdate } from '../../core/wire/globalUpdate.ts'
 import type { SwarmMessage } from '../swarm/swarm.ts'
-import { fetchCheckpoint, type ServedCheckpoint } from './checkpointExchange.ts'
+import { fetchGlobal, type ServedCheckpoint } from './checkpointExchange.ts'
 import { PEER_CHECKPOINT_TIMEOUT_MS, PEER_WAIT_MS, RELAY_CHECKPOINT_TIMEOUT_MS } from './constants.ts'
 import { CheckpointUnavailableError } from './errors.ts'
 import type { ParticipantSwarm } from './relayLink.ts'
@@ -87,7 +87,7 @@ export class GlobalModel extends EventTarget {
           : swarm.node.getConnections().find((c) => c.remotePeer.toString() === source.id)?.remotePeer
       if (!peer) continue
       try {
-        const fetched = await fetchCheckpoint({
+        const fetched = await fetchGlobal({
           node: swarm.node,
           peer,
           runId: assignment.runId,

@@ -1,9 +1,15 @@
 import { logger } from '../../core/log.ts'
 import { globalTopic, PROTOCOL_VERSION } from '../../core/protocol/constants.ts'
 import type { Request, Response } from '../../core/protocol/messages.ts'
+import { requestCoordinator } from '../../net/coordinatorClient.ts'
 import type { Swarm, SwarmMessage } from '../swarm/swarm.ts'
-import { DEFAULT_HEARTBEAT_MS, MAX_OFFLINE_RETRY_MS, OFFLINE_RETRY_MS, SUBMIT_TIMEOUT_MS } from './constants.ts'
-import { sendControl } from './control.ts'
+import {
+  CONTROL_TIMEOUT_MS,
+  DEFAULT_HEARTBEAT_MS,
+  MAX_OFFLINE_RETRY_MS,
+  OFFLINE_RETRY_MS,
+  SUBMIT_TIMEOUT_MS,
+} from './constants.ts'
 import { describeError } from './describeError.ts'
 import { UnexpectedResponseError } from './errors.ts'
 import type { StateCell } from './types.ts'
@@ -124,7 +130,7 @@ export class RelayLink extends EventTarget {
     const { swarm, cell } = this.#options
     const runId = cell.state.runId
     if (!runId || !swarm.started) return
-    await sendControl({
+    await requestCoordinator({
       node: swarm.node,
       coordinator: swarm.relayPeerId,
       request: { type: 'leave', version: PROTOCOL_VERSION, peerId: swarm.peerId, runId },
@@ -147,10 +153,11 @@ export class RelayLink extends EventTarget {
   /** One control exchange; the bytes written count towards the tab's upload. */
   async control(request: Request, signal: AbortSignal): Promise<Response> {
     const { swarm, cell } = this.#options
-    const { response, bytesSent } = await sendControl({
+    const { response, bytesSent } = await requestCoordinator({
       node: swarm.node,
       coordinator: swarm.relayPeerId,
       request,
+      timeoutMs: CONTROL_TIMEOUT_MS,
       signal,
     })
     cell.set({ bytesSent: cell.state.bytesSent + bytesSent })
@@ -161,11 +168,11 @@ export class RelayLink extends EventTarget {
   async submit(request: Request, payload: Uint8Array, signal: AbortSignal): Promise<SubmitReturnType> {
     const { swarm, cell } = this.#options
     const started = performance.now()
-    const { response, bytesSent } = await sendControl({
+    const { response, bytesSent } = await requestCoordinator({
       node: swarm.node,
       coordinator: swarm.relayPeerId,
       request,
-      payload,
+      update: payload,
       timeoutMs: SUBMIT_TIMEOUT_MS,
       signal,
     })
