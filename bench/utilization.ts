@@ -31,7 +31,7 @@ const HEARTBEAT_MS = 2_000
 const MODES = ['sync', 'eager'] as const
 type Mode = (typeof MODES)[number]
 
-type ModeResult = { utilization: number[]; rounds: number; accepted: number }
+type ModeResult = { utilization: number[]; rounds: number; accepted: number; rejected: string[] }
 
 async function main(): Promise<void> {
   if (!canCreateNetNamespace()) throw new Error('bench:utilization needs root to create a network namespace.')
@@ -118,10 +118,16 @@ async function measure(options: { mode: Mode; browser: Browser; httpUrl: string;
     await sleep(MEASURE_SECONDS * 1000)
     const utilization = (await Promise.all(pages.map(utilizationOf))).map((u) => u ?? 0)
     const after = await runReport(httpUrl, run.runId)
-    const accepted = await Promise.all(
-      pages.map((p) => p.locator('[data-testid="contributions"] tr[data-status="accepted"]').count()),
-    )
-    return { utilization, rounds: after.round - before.round, accepted: accepted.reduce((a, b) => a + b, 0) }
+    const rows = (status: string) =>
+      pages.map((p) => p.locator(`[data-testid="contributions"] tr[data-status="${status}"]`))
+    const accepted = await Promise.all(rows('accepted').map((r) => r.count()))
+    const rejected = (await Promise.all(rows('rejected').map((r) => r.locator('.reason').allTextContents()))).flat()
+    return {
+      utilization,
+      rounds: after.round - before.round,
+      accepted: accepted.reduce((a, b) => a + b, 0),
+      rejected,
+    }
   } finally {
     for (const context of contexts) await context.close().catch(() => {})
     await admin(`/api/runs/${run.runId}/stop`).catch(() => {})
@@ -146,6 +152,11 @@ function print(results: Map<Mode, ModeResult>): void {
   console.log(
     `${'rounds committed'.padEnd(16)}${MODES.map((m) => String(results.get(m)!.rounds).padStart(8)).join('')}`,
   )
+  console.log(`${'accepted'.padEnd(16)}${MODES.map((m) => String(results.get(m)!.accepted).padStart(8)).join('')}`)
+  for (const mode of MODES) {
+    const rejected = results.get(mode)!.rejected
+    if (rejected.length > 0) console.log(`${mode}: not accepted: ${rejected.join('; ')}`)
+  }
   const eager = mean(results.get('eager')!.utilization)
   console.log(`\ngoal ≥ 90% overlapped: ${eager >= 0.9 ? 'met' : 'NOT met'} (${pct(eager).trim()})`)
 }
