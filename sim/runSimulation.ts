@@ -8,12 +8,7 @@
  * What it does not model: wall-clock timing (peers run one after another, so
  * every peer makes every round) and the network (upload rate is a parameter).
  */
-import {
-  choosePolicy,
-  type PolicyMeasurement,
-  type PolicyTargets,
-  settingsForMode,
-} from '../core/compression/policy.ts'
+import { choosePolicy, type PolicyMeasurement, policyTargetsOf, settingsForMode } from '../core/compression/policy.ts'
 import {
   type CompressionMode,
   type CompressorState,
@@ -56,8 +51,6 @@ export type SimulationOptions = {
   baselineLearningRate?: number
   /** Simulated upload bandwidth per peer for the adaptive policy (bytes/s): there is no network in-process. */
   uploadBytesPerSecond?: number
-  /** Targets for the adaptive policy (a run's bit cap). */
-  policyTargets?: PolicyTargets
   /** Validation batches per evaluation (fixed windows, same for DiLoCo and baseline). */
   evalBatches?: number
   tokens: Uint8Array
@@ -106,14 +99,6 @@ export type SimulationResult = {
   valLossByRound: number[]
 }
 
-export const SIMULATION_POLICY_TARGETS: PolicyTargets = {
-  // In-process there is no network to hide: allow up to dense int4 (4.25 bit/param/round, still ~220x less
-  // than fp32 ring all-reduce at H = 20, ~1100x at H = 100) and shed bytes only when the error allows.
-  maxBitsPerParam: 4.5,
-  maxRelativeError: 0.3,
-  minRelativeError: 0.05,
-}
-
 type SimPeer = {
   id: string
   optimizer: AdamwState | undefined
@@ -152,7 +137,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const evalSeed = seedFrom('eval', run.seed)
   const runId = `sim-${run.seed}`
   const uploadBytesPerSecond = options.uploadBytesPerSecond ?? 1_000_000
-  const targets = options.policyTargets ?? SIMULATION_POLICY_TARGETS
+  const targets = policyTargetsOf(run.compression)
   const { train, validation } = splitTokens(options.tokens, { validationFraction: config.validationFraction })
 
   const initial = initParameters(modelConfig, { seed: run.seed })

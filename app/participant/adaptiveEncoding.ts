@@ -1,4 +1,9 @@
-import { choosePolicy, type PolicyMeasurement, settingsForMode } from '../../core/compression/policy.ts'
+import {
+  choosePolicy,
+  type PolicyMeasurement,
+  policyTargetsOf,
+  settingsForMode,
+} from '../../core/compression/policy.ts'
 import type { UpdateEncoding } from '../../core/compression/types.ts'
 import type { ParameterLayout } from '../../core/model/layout.ts'
 import type { RunCompression } from '../../core/protocol/messages.ts'
@@ -23,17 +28,19 @@ export type ChooseEncodingParameters = {
 /**
  * How this tab encodes its next update. A fixed mode is what the run says;
  * `adaptive` runs the same `choosePolicy` the simulator runs, under the
- * default bit cap, fed with this tab's own measurements (upload rate of its
+ * run's bit cap, fed with this tab's own measurements (upload rate of its
  * submit streams, compute seconds per inner step, compression error).
  */
 export function chooseEncoding({ compression, layout, choice, innerSteps }: ChooseEncodingParameters): UpdateEncoding {
   if (compression.mode !== 'adaptive') return toWorkerCompression(compression, layout)
+  const targets = policyTargetsOf(compression)
   return choosePolicy({
     mode: 'adaptive',
     layout,
-    previous: choice.encoding ?? settingsForMode('adaptive', layout),
+    previous: choice.encoding ?? settingsForMode('adaptive', layout, { targets }),
     measurements: choice.measurements,
     innerSteps,
+    targets,
   }).settings
 }
 

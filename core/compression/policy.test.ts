@@ -41,24 +41,28 @@ describe('policy', () => {
     expect(r.settings).toEqual({ rank: 0, bits: 8 })
   })
 
-  it('adaptive stays under the bits/param ceiling (≤ 0.5 bit/param by default)', () => {
+  it('adaptive stays under the bits/param ceiling a run sets', () => {
     const ladder = adaptiveLadder(layout, 0.5, 64)
     expect(ladder.length).toBeGreaterThan(2)
     for (const rung of ladder) expect((8 * rung.bytes) / layout.size).toBeLessThanOrEqual(0.5)
     const start = choosePolicy({
       mode: 'adaptive',
       layout,
-      previous: settingsForMode('adaptive', layout),
+      previous: settingsForMode('adaptive', layout, { targets: { maxBitsPerParam: 0.5 } }),
       measurements: [],
+      targets: { maxBitsPerParam: 0.5 },
     })
     expect((8 * bytesOf(start.settings)) / layout.size).toBeLessThanOrEqual(0.5)
+    // Without a run cap: dense int4 at most (4.25 bit/param).
+    const uncapped = settingsForMode('adaptive', layout)
+    expect((8 * bytesOf(uncapped)) / layout.size).toBeLessThanOrEqual(4.5)
   })
 
   it('high error buys more rank/bits; low error gives bytes back', () => {
     const previous = { rank: 2, bits: 4 } as const
-    const up = choosePolicy({ mode: 'adaptive', layout, previous, measurements: measure({ relativeError: 0.97 }) })
-    const down = choosePolicy({ mode: 'adaptive', layout, previous, measurements: measure({ relativeError: 0.2 }) })
-    const hold = choosePolicy({ mode: 'adaptive', layout, previous, measurements: measure({ relativeError: 0.7 }) })
+    const up = choosePolicy({ mode: 'adaptive', layout, previous, measurements: measure({ relativeError: 0.5 }) })
+    const down = choosePolicy({ mode: 'adaptive', layout, previous, measurements: measure({ relativeError: 0.01 }) })
+    const hold = choosePolicy({ mode: 'adaptive', layout, previous, measurements: measure({ relativeError: 0.1 }) })
     expect(bytesOf(up.settings)).toBeGreaterThan(bytesOf(previous))
     expect(bytesOf(down.settings)).toBeLessThan(bytesOf(previous))
     expect(hold.settings).toEqual(previous)

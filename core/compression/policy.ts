@@ -185,3 +185,8 @@ function formatRate(bytesPerSecond: number): string {
     ? `${(bytesPerSecond / 1e6).toFixed(1)} MB/s`
     : `${(bytesPerSecond / 1e3).toFixed(1)} kB/s`
 }
+
+/** The policy targets a run sets (its bit cap), for the tab and the simulator alike. */
+export function policyTargetsOf(compression: { maxBitsPerParam?: number | undefined }): PolicyTargets {
+  return compression.maxBitsPerParam === undefined ? {} : { maxBitsPerParam: compression.maxBitsPerParam }
+}

@@ -23,6 +23,8 @@ export const runCompressionSchema = z.strictObject({
   rank: z.number().int().min(1).max(64).optional(),
   /** Whether the tab keeps an error-feedback residual. */
   errorFeedback: z.boolean(),
+  /** `adaptive`: ceiling on bits per parameter per round (core/compression DEFAULT_POLICY_TARGETS when omitted). */
+  maxBitsPerParam: z.number().positive().max(32).optional(),
 })
 export type RunCompression = z.infer<typeof runCompressionSchema>
 
