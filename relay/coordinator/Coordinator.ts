@@ -152,14 +152,17 @@ export class Coordinator {
     live.state = state
   }
 
-  createRun({ config: input, id }: { config: unknown; id?: string }): RunStatus {
+  /** `parameters` starts the run from an imported checkpoint instead of the seed's init. */
+  createRun({ config: input, id, parameters }: { config: unknown; id?: string; parameters?: Float32Array }): RunStatus {
     const config = parseRunConfig(input)
     if (!isPresetName(config.preset))
       throw new RunConfigError(`Unknown model preset ${config.preset}.`, {
         details: Object.keys(MODEL_PRESETS).join(', '),
       })
     const runId = id ?? `run-${randomBytes(6).toString('hex')}`
-    const params = initParameters(MODEL_PRESETS[config.preset], { seed: config.seed })
+    const params = parameters?.slice() ?? initParameters(MODEL_PRESETS[config.preset], { seed: config.seed })
+    if (params.length !== layoutOf(config).size)
+      throw new RunConfigError(`The initial parameters do not fit preset ${config.preset}.`)
     const baseHash = parameterHash(params)
     const now = this.now()
     const path = this.store.checkpointPath(runId, 0)
