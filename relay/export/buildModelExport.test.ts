@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_TRAIN_CONFIG } from '../../core/config/train.ts'
 import { splitTokens } from '../../core/data/splitTokens.ts'
@@ -14,6 +16,10 @@ import { FIXTURE_CORPUS_ID, type TrainedRun, trainedRun } from '../../tests/supp
 import { loadRunCorpus } from '../corpus/loadRunCorpus.ts'
 import { VALIDATION_BATCH_SIZE, VALIDATION_BATCHES } from '../validation/constants.ts'
 import { buildModelExport } from './buildModelExport.ts'
+
+const repo = fileURLToPath(new URL('../../', import.meta.url))
+const cli = (script: string, ...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { cwd: repo, encoding: 'utf8', timeout: 120_000 })
 
 describe('model export of a trained run', () => {
   let dataDir: string
@@ -62,5 +68,20 @@ describe('model export of a trained run', () => {
     await expect(buildModelExport({ store: run.store, dataDir, runId: run.runId, round: 9 })).rejects.toMatchObject({
       name: 'NoSuchCheckpointError',
     })
+  })
+
+  it('npm run export writes the files; npm run generate prints text from them, the same text for the same seed', () => {
+    const out = join(dataDir, 'exported')
+    const exported = cli('scripts/export.ts', '--run', run.runId, '--out', out, '--data-dir', dataDir)
+    expect(exported.status, exported.stderr).toBe(0)
+    expect(readdirSync(out).sort()).toEqual(['README.md', 'config.json', 'model.safetensors'])
+    const generate = (seed: string) =>
+      cli('scripts/generate.ts', '--model', out, '--prompt', 'It was', '--tokens', '24', '--seed', seed)
+    const [a, b, c] = [generate('3'), generate('3'), generate('4')]
+    expect(a.status, a.stderr).toBe(0)
+    expect(a.stdout.startsWith('It was')).toBe(true)
+    expect(a.stdout.trimEnd().length).toBeGreaterThan('It was'.length)
+    expect(b.stdout).toBe(a.stdout)
+    expect(c.stdout).not.toBe(a.stdout)
   })
 })
