@@ -27,7 +27,10 @@ export type GenerateTextReturnType = { text: string; tokens: number; aborted: bo
 
 export type GeneratorApi = {
   load(parameters: LoadModelParameters): Promise<LoadModelReturnType>
-  generate(parameters: GenerateTextParameters, onPiece?: (piece: GeneratedPiece) => void): Promise<GenerateTextReturnType>
+  generate(
+    parameters: GenerateTextParameters,
+    onPiece?: (piece: GeneratedPiece) => void,
+  ): Promise<GenerateTextReturnType>
   /** Ends the generation in progress; generate resolves with `aborted: true` and what it has. */
   cancel(): void
 }

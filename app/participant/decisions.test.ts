@@ -72,8 +72,12 @@ describe('shardWindow', () => {
     ])
   })
   it('refuses a shard outside the count', () => {
-    expect(() => shardWindow({ length: 10, shard: 3, shards: 3 })).toThrow(expect.objectContaining({ name: 'InvalidWindowError' }))
-    expect(() => shardWindow({ length: 10, shard: 0, shards: 0 })).toThrow(expect.objectContaining({ name: 'InvalidWindowError' }))
+    expect(() => shardWindow({ length: 10, shard: 3, shards: 3 })).toThrow(
+      expect.objectContaining({ name: 'InvalidWindowError' }),
+    )
+    expect(() => shardWindow({ length: 10, shard: 0, shards: 0 })).toThrow(
+      expect.objectContaining({ name: 'InvalidWindowError' }),
+    )
   })
 })
 

@@ -36,6 +36,9 @@ export async function generate(parameters: GenerateParameters): Promise<Generate
   let text = ''
   const window = model.config.contextLength
   for (let i = 0; i < tokens; i++) {
+    // A macrotask turn, not just a microtask: on wasm `data()` resolves without one, and a cancel arriving
+    // by postMessage would otherwise wait for the whole generation.
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, 0))
     if (signal?.aborted) return { bytes: Uint8Array.from(out), text: text + decoder.decode(), aborted: true }
     const input = context.slice(-window)
     const last = tf.tidy(() => {
