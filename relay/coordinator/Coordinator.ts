@@ -465,7 +465,14 @@ export class Coordinator {
     const now = this.now()
     const { state, committed } = closeRound(live.state, { nextBaseHash: nextHash, medianNorm, now })
     const path = this.store.checkpointPath(state.id, state.round)
-    const ckpt = writeCheckpointFile(path, { runId: state.id, round: state.round, baseHash: nextHash, params: outer.parameters, momentum: outer.momentum, pending: outer.pending })
+    const ckpt = writeCheckpointFile(path, {
+      runId: state.id,
+      round: state.round,
+      baseHash: nextHash,
+      params: outer.parameters,
+      momentum: outer.momentum,
+      pending: outer.pending,
+    })
     const accepted = committed.accepted
     const tokens = accepted.reduce((n, c) => n + c.stats.tokens, 0)
     this.store.commitRound({
