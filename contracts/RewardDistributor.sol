@@ -33,6 +33,8 @@ contract RewardDistributor is Ownable, Pausable, ReentrancyGuard {
         bytes32 root;
         uint256 total;
         uint256 claimed;
+        // Root of the epoch's training log (core/audit/logRoot.ts): what `npm run audit` checks the relay against.
+        bytes32 logRoot;
     }
 
     error RunAlreadyExists(bytes32 runId);
@@ -44,6 +46,7 @@ contract RewardDistributor is Ownable, Pausable, ReentrancyGuard {
     error WrongAsset(bytes32 runId, address token);
     error EmptyRoot();
     error EpochAlreadyPosted(bytes32 runId, uint64 epoch);
+    error LogRootAlreadyPosted(bytes32 runId, uint64 epoch);
     error EpochNotPosted(bytes32 runId, uint64 epoch);
     error EpochExceedsPool(bytes32 runId, uint256 total, uint256 uncommitted);
     error AlreadyClaimed(bytes32 runId, uint64 epoch, address account);
@@ -56,6 +59,7 @@ contract RewardDistributor is Ownable, Pausable, ReentrancyGuard {
     event PoolFunded(bytes32 indexed runId, address indexed funder, uint256 amount);
     event PoolWithdrawn(bytes32 indexed runId, address indexed to, uint256 amount);
     event EpochRootPosted(bytes32 indexed runId, uint64 indexed epoch, bytes32 root, uint256 total);
+    event LogRootPosted(bytes32 indexed runId, uint64 indexed epoch, bytes32 logRoot);
     event Claimed(bytes32 indexed runId, uint64 indexed epoch, address indexed account, uint256 amount);
 
     mapping(bytes32 runId => Run) private _runs;
@@ -140,6 +144,18 @@ contract RewardDistributor is Ownable, Pausable, ReentrancyGuard {
         emit EpochRootPosted(runId, epoch, root, total);
     }
 
+    /// @notice Records the root of the epoch's training log next to its reward root. Once per epoch, and also for
+    /// epochs that pay nothing: the log says how the model was made whether or not anyone was paid.
+    function postLogRoot(bytes32 runId, uint64 epoch, bytes32 logRoot) external whenNotPaused {
+        Run storage run = _existing(runId);
+        if (msg.sender != run.coordinator) revert NotCoordinator(runId, msg.sender);
+        if (logRoot == bytes32(0)) revert EmptyRoot();
+        Epoch storage e = _epochs[runId][epoch];
+        if (e.logRoot != bytes32(0)) revert LogRootAlreadyPosted(runId, epoch);
+        e.logRoot = logRoot;
+        emit LogRootPosted(runId, epoch, logRoot);
+    }
+
     // ---------------------------------------------------------------- volunteers
 
     /// @notice Pays `amount` to `account` for `epoch` of `runId`. Anyone may submit; the money only goes to `account`.
@@ -198,6 +214,10 @@ contract RewardDistributor is Ownable, Pausable, ReentrancyGuard {
     function epochOf(bytes32 runId, uint64 epoch) external view returns (bytes32 root, uint256 total, uint256 claimed) {
         Epoch storage e = _epochs[runId][epoch];
         return (e.root, e.total, e.claimed);
+    }
+
+    function logRootOf(bytes32 runId, uint64 epoch) external view returns (bytes32) {
+        return _epochs[runId][epoch].logRoot;
     }
 
     function isClaimed(bytes32 runId, uint64 epoch, address account) external view returns (bool) {

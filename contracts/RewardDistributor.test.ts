@@ -252,3 +252,33 @@ describe('RewardDistributor', () => {
     expect(claimsSent).toBeGreaterThan(300)
   })
 })
+
+describe('training log roots', () => {
+  it('stores one log root per epoch next to the reward root, posted only by the coordinator', async () => {
+    const [organizer, coordinator, stranger] = chain.accounts
+    const runId = runKey('log-root-run')
+    const write = { address: distributor, abi: rewardDistributorAbi } as const
+    await mined(
+      chain.publicClient,
+      chain
+        .wallet(organizer!)
+        .writeContract({ ...write, functionName: 'createRun', args: [runId, coordinator!.address, zeroAddress] }),
+    )
+    const root = keccak256(toHex('epoch 0 log'))
+    expect(
+      await revertName(
+        chain.wallet(stranger!).writeContract({ ...write, functionName: 'postLogRoot', args: [runId, 0n, root] }),
+      ),
+    ).toBe('NotCoordinator')
+    await mined(
+      chain.publicClient,
+      chain.wallet(coordinator!).writeContract({ ...write, functionName: 'postLogRoot', args: [runId, 0n, root] }),
+    )
+    expect(await chain.publicClient.readContract({ ...write, functionName: 'logRootOf', args: [runId, 0n] })).toBe(root)
+    expect(
+      await revertName(
+        chain.wallet(coordinator!).writeContract({ ...write, functionName: 'postLogRoot', args: [runId, 0n, root] }),
+      ),
+    ).toBe('LogRootAlreadyPosted')
+  })
+})

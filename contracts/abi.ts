@@ -173,6 +173,22 @@ export const rewardDistributorAbi = [
         type: 'bytes32',
       },
       {
+        internalType: 'uint64',
+        name: 'epoch',
+        type: 'uint64',
+      },
+    ],
+    name: 'LogRootAlreadyPosted',
+    type: 'error',
+  },
+  {
+    inputs: [
+      {
+        internalType: 'bytes32',
+        name: 'runId',
+        type: 'bytes32',
+      },
+      {
         internalType: 'address',
         name: 'caller',
         type: 'address',
@@ -362,6 +378,31 @@ export const rewardDistributorAbi = [
       },
     ],
     name: 'EpochRootPosted',
+    type: 'event',
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
+        indexed: true,
+        internalType: 'bytes32',
+        name: 'runId',
+        type: 'bytes32',
+      },
+      {
+        indexed: true,
+        internalType: 'uint64',
+        name: 'epoch',
+        type: 'uint64',
+      },
+      {
+        indexed: false,
+        internalType: 'bytes32',
+        name: 'logRoot',
+        type: 'bytes32',
+      },
+    ],
+    name: 'LogRootPosted',
     type: 'event',
   },
   {
@@ -675,6 +716,30 @@ export const rewardDistributorAbi = [
     type: 'function',
   },
   {
+    inputs: [
+      {
+        internalType: 'bytes32',
+        name: 'runId',
+        type: 'bytes32',
+      },
+      {
+        internalType: 'uint64',
+        name: 'epoch',
+        type: 'uint64',
+      },
+    ],
+    name: 'logRootOf',
+    outputs: [
+      {
+        internalType: 'bytes32',
+        name: '',
+        type: 'bytes32',
+      },
+    ],
+    stateMutability: 'view',
+    type: 'function',
+  },
+  {
     inputs: [],
     name: 'owner',
     outputs: [
@@ -731,6 +796,29 @@ export const rewardDistributorAbi = [
       },
     ],
     name: 'postEpochRoot',
+    outputs: [],
+    stateMutability: 'nonpayable',
+    type: 'function',
+  },
+  {
+    inputs: [
+      {
+        internalType: 'bytes32',
+        name: 'runId',
+        type: 'bytes32',
+      },
+      {
+        internalType: 'uint64',
+        name: 'epoch',
+        type: 'uint64',
+      },
+      {
+        internalType: 'bytes32',
+        name: 'logRoot',
+        type: 'bytes32',
+      },
+    ],
+    name: 'postLogRoot',
     outputs: [],
     stateMutability: 'nonpayable',
     type: 'function',

@@ -1,13 +1,17 @@
 import './polyfills.ts'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { logger } from '../core/log.ts'
+import { createLogRootPoster, type LogRootPoster } from './audit/logRootPoster.ts'
 import { parseRelayConfig } from './config.ts'
 import { Coordinator } from './coordinator/Coordinator.ts'
 import { type CoordinatorService, coordinatorService } from './coordinator/coordinatorService.ts'
-import { createHttpServer } from './http/createHttpServer.ts'
+import { auditRoutes } from './http/auditRoutes.ts'
+import { authorize, createHttpServer } from './http/createHttpServer.ts'
+import { modelRoutes } from './http/modelRoutes.ts'
 import { settlementRoutes } from './http/settlementRoutes.ts'
 import { createRelayNode } from './libp2p/createRelayNode.ts'
 import { type SettlementWire, wireSettlement } from './settlement/wireSettlement.ts'
@@ -37,10 +41,13 @@ async function main(): Promise<void> {
   const store = new Store({ dataDir: config.dataDir })
   let service: CoordinatorService | undefined
   let wire: SettlementWire | undefined
+  let logRoots: LogRootPoster | undefined
   const coordinator = new Coordinator({ store, heartbeatMs: config.heartbeatMs })
   // Subscribers of the coordinator's events: the gossip publisher (the service, once started), settlement
   // (credits accepted contributions, closes epochs on commits) and the validator (a held-out loss per commit).
   const validator = new Validator({ store, dataDir: config.dataDir, coordinator })
+  // The training log's root goes on chain with each epoch (after settlement's own transactions).
+  coordinator.addEventListener('round:committed', (event) => logRoots?.onCommitted(event.detail))
   // Settlement is optional: without a chain the relay trains and records work but pays nothing.
   if (config.rpcUrl)
     wire = await wireSettlement({
@@ -58,6 +65,18 @@ async function main(): Promise<void> {
       store.close()
       throw error
     })
+  if (wire) {
+    const settled = wire
+    logRoots = await createLogRootPoster({
+      store,
+      rpcUrl: config.rpcUrl,
+      coordinatorKey: config.coordinatorKey as `0x${string}`,
+      distributor: wire.info.distributor,
+      before: () => settled.settled(),
+      roundsPerEpoch: config.roundsPerEpoch,
+      isFinished: (runId) => coordinator.runStatus(runId).status === 'finished',
+    })
+  }
   const { node, multiaddrs } = await createRelayNode({
     dataDir: config.dataDir,
     host: config.host,
@@ -71,7 +90,14 @@ async function main(): Promise<void> {
     adminToken,
     staticDir: config.staticDir,
     dataDir: config.dataDir,
-    extraRoutes: settlementRoutes({ wire }),
+    extraRoutes: firstRoute([
+      settlementRoutes({ wire }),
+      modelRoutes({ coordinator, dataDir: config.dataDir, authorize: (req) => authorize({ adminToken }, req) }),
+      auditRoutes({
+        store,
+        chain: () => (wire ? { ...wire.info, roundsPerEpoch: config.roundsPerEpoch } : null),
+      }),
+    ]),
     statusExtra: () => ({
       relay: {
         peerId: node.peerId.toString(),
@@ -114,6 +140,7 @@ async function main(): Promise<void> {
     server.closeAllConnections()
     await new Promise<void>((resolve) => server.close(() => resolve()))
     await service?.stop()
+    await logRoots?.settled()
     await wire?.stop()
     await validator.stop()
     await node.stop()
@@ -123,6 +150,15 @@ async function main(): Promise<void> {
   }
   process.on('SIGINT', () => void stop('SIGINT'))
   process.on('SIGTERM', () => void stop('SIGTERM'))
+}
+
+type Route = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>
+/** Tries each group of /api routes in turn; true once one answered. */
+function firstRoute(routes: readonly Route[]): Route {
+  return async (req, res, path) => {
+    for (const route of routes) if (await route(req, res, path)) return true
+    return false
+  }
 }
 
 main().catch((error: unknown) => {

@@ -64,6 +64,7 @@ const USAGE = `usage: npm run simulate -- [options]
   --seed S             seed for init, shards and batches (1)
   --backend NAME       wasm | cpu (wasm)
   --corpus FILE        any UTF-8 text instead of the Brown corpus
+  --shards N           contiguous shards of the training split (the run default)
   --overlap MODE       sync | delay | eager: how a round's reduction overlaps the next round (the run default, eager)
   --lr, --baseline-lr, --outer-lr, --outer-momentum, --warmup, --batch-size, --bandwidth, --max-bytes
   --no-baseline        skip the data-parallel baseline
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
       warmup: { type: 'string' },
       bandwidth: { type: 'string' },
       overlap: { type: 'string' },
+      shards: { type: 'string' },
       'no-baseline': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -109,6 +111,7 @@ async function main(): Promise<void> {
   const peers = positiveInteger('peers', values.peers, 4)
   const rounds = positiveInteger('rounds', values.rounds, 10)
   const innerSteps = positiveInteger('inner-steps', values['inner-steps'], 20)
+  const shards = values.shards === undefined ? undefined : positiveInteger('shards', values.shards, 1)
   const maxBytes = positiveInteger('max-bytes', values['max-bytes'], 6_000_000)
   const batchSize =
     values['batch-size'] === undefined ? undefined : positiveInteger('batch-size', values['batch-size'], 1)
@@ -151,6 +154,7 @@ async function main(): Promise<void> {
       : {}),
     ...(values.bandwidth !== undefined ? { uploadBytesPerSecond: positiveNumber('bandwidth', values.bandwidth)! } : {}),
     ...(overlap ? { overlap } : {}),
+    ...(shards !== undefined ? { run: { shards } } : {}),
     skipBaseline: values['no-baseline'],
     onRound: (event) =>
       log(

@@ -41,3 +41,10 @@ export class InvalidTrainRequestError extends BaseError {
     super(`Invalid training request: ${problem}.`)
   }
 }
+
+export class GeneratorBusyError extends BaseError {
+  override name = 'GeneratorBusyError' as const
+  constructor() {
+    super('Text is already being generated in this worker: wait for it or cancel it.')
+  }
+}

@@ -14,4 +14,4 @@ if (fromHash) {
   history.replaceState(null, '', location.pathname + location.search)
 }
 const target = document.getElementById('app')
-if (target) mount(App, { target, props: { store } })
+if (target) mount(App, { target, props: { store, apiBase } })

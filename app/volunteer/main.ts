@@ -28,4 +28,4 @@ const store = new ParticipantStore({
 })
 
 const target = document.getElementById('app')
-if (target) mount(App, { target, props: { store, wallet } })
+if (target) mount(App, { target, props: { store, wallet, apiBase } })

@@ -77,7 +77,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     this.intake = new SubmissionIntake({ runs: this.runs, store: this.store, now: this.now, events: this })
   }
 
-  createRun(init: { config: unknown; id?: string }): RunStatus {
+  createRun(init: { config: unknown; id?: string; parameters?: Float32Array }): RunStatus {
     return this.runStatus(this.runs.create(init).state.id)
   }
 

@@ -99,11 +99,22 @@ export class RunRegistry {
   }
 
   /** A new run: parameters from the config's seed, a durable round-0 checkpoint, then its row. */
-  create({ config: input, id }: { config: unknown; id?: string }): Live {
+  /** `parameters` starts the run from an imported checkpoint instead of the seed's init. */
+  create({
+    config: input,
+    id,
+    parameters: initial,
+  }: {
+    config: unknown
+    id?: string
+    parameters?: Float32Array
+  }): Live {
     const config = parseRunConfig(input)
     const runId = id ?? `run-${randomBytes(6).toString('hex')}`
     const model = modelOf(config)
-    const parameters = initParameters(model, { seed: config.seed })
+    const parameters = initial?.slice() ?? initParameters(model, { seed: config.seed })
+    if (parameters.length !== parameterLayout(model).size)
+      throw new RunConfigError(`The initial parameters do not fit preset ${config.preset}.`)
     const baseHash = parameterHash(parameters)
     const now = this.now()
     const path = this.store.checkpointPath(runId, 0)

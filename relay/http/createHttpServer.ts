@@ -140,7 +140,7 @@ function statusOf(error: unknown): number {
   return 500
 }
 
-function authorize(p: CreateHttpServerParameters, req: IncomingMessage): void {
+export function authorize(p: Pick<CreateHttpServerParameters, 'adminToken'>, req: IncomingMessage): void {
   const header = req.headers.authorization ?? ''
   const token = header.startsWith('Bearer ') ? header.slice(7) : ''
   const a = Buffer.from(token)

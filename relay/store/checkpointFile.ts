@@ -56,8 +56,20 @@ export function readCheckpointFile(path: string, { expectedHash }: { expectedHas
   } catch (cause) {
     throw new CheckpointFileError(`Cannot read checkpoint ${path}.`, { cause })
   }
-  const bytes = new Uint8Array(file.buffer, file.byteOffset, file.byteLength)
-  if (expectedHash !== undefined && `0x${bytesToHex(sha256(bytes))}` !== expectedHash)
+  return decodeCheckpointFile(new Uint8Array(file.buffer, file.byteOffset, file.byteLength), { expectedHash, path })
+}
+
+/** sha256 of a checkpoint file's bytes: what the ledger and the training log name it by. */
+export function checkpointFileHash(bytes: Uint8Array): string {
+  return `0x${bytesToHex(sha256(bytes))}`
+}
+
+/** Parses checkpoint bytes (from disk, or as an auditor downloaded them from the relay). */
+export function decodeCheckpointFile(
+  bytes: Uint8Array,
+  { expectedHash, path = 'checkpoint' }: { expectedHash?: string | undefined; path?: string } = {},
+): CheckpointContent {
+  if (expectedHash !== undefined && checkpointFileHash(bytes) !== expectedHash)
     throw new CheckpointFileError(`Checkpoint ${path} does not match its recorded hash.`)
   if (bytes.byteLength < 8 || MAGIC.some((b, i) => bytes[i] !== b))
     throw new CheckpointFileError(`Checkpoint ${path} has no CKPT magic.`)

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { logger } from '../../core/log.ts'
+import { appendTrainingLog, TRAINING_LOG_SCHEMA } from '../audit/trainingLog.ts'
 import { StoreError } from './errors.ts'
 
 const log = logger('relay:store')
@@ -150,6 +151,7 @@ export class Store {
     this.db.pragma('synchronous = FULL')
     this.db.pragma('foreign_keys = ON')
     this.db.exec(SCHEMA)
+    this.db.exec(TRAINING_LOG_SCHEMA)
     log('opened ledger in %s', dataDir)
   }
 
@@ -254,6 +256,16 @@ export class Store {
         if (mark.run(round.run_id, round.round, peer).changes !== 1)
           throw new StoreError(`Contribution of ${peer} to round ${round.round} is not recorded.`)
       }
+      // The auditable record of the round, while the run row still names its base checkpoint.
+      appendTrainingLog(this.db, {
+        runId: round.run_id,
+        round: round.round,
+        baseHash: round.base_hash,
+        nextHash: round.next_hash,
+        nextCheckpointHash: round.checkpoint_hash,
+        medianNorm: round.median_norm,
+        acceptedPeers,
+      })
       moveRun.run(
         run.status,
         run.round,

@@ -1,0 +1,3 @@
+export * from './auditRound.ts'
+export * from './errors.ts'
+export * from './roundRecord.ts'

@@ -1,0 +1,7 @@
+export * from './errors.ts'
+export * from './exportGpt2.ts'
+export * from './gpt2Config.ts'
+export * from './gpt2Names.ts'
+export * from './modelCard.ts'
+export * from './safetensors.ts'
+export * from './tar.ts'
