@@ -102,6 +102,8 @@ export class Contributor {
               frame: accepted!.frame,
               layout: held.layout,
               outerLearningRate: work.outerLearningRate,
+              lastStep: held.lastStep,
+              ownWeight: work.eagerOwnWeight,
             }),
           }
     const round = work.round

@@ -21,5 +21,6 @@ export function createRun({ id, config, baseHash, now }: CreateRunParameters): C
     peers: {},
     open: null,
     lastMedianNorm: null,
+    lastAccepted: 0,
   }
 }
