@@ -15,6 +15,11 @@ export function roundReadiness(state: RunState, { now }: { now: number }): Round
   const open = state.open
   if (!open || state.status !== 'running') return { action: 'none' }
   const accepted = Object.keys(open.accepted).length
+  // Every member with work this round is in: the grace would only delay the next round (and every tab's
+  // correction in eager overlap), there is nobody left to wait for.
+  const waiting = Object.keys(open.assigned).filter((peerId) => state.peers[peerId] && !open.accepted[peerId])
+  if (open.quorumAt !== null && waiting.length === 0 && accepted >= state.config.minContributions)
+    return { action: 'close', why: 'quorum' }
   if (open.quorumAt !== null) {
     const closeAt = Math.min(open.quorumAt + state.config.graceMs, open.deadline)
     if (now >= closeAt) return { action: 'close', why: now >= open.deadline ? 'deadline' : 'quorum' }

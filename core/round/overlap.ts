@@ -76,3 +76,25 @@ export function lastGlobalStep(current: Float32Array, previous: Float32Array): F
 export function eagerOwnWeight(accepted: number): number {
   return 1 / Math.max(1, accepted)
 }
+
+export type RebaseParametersParameters = {
+  /** The local parameters after some inner steps from `start`. */
+  parameters: Float32Array
+  /** Where the round started (an eager start). */
+  start: Float32Array
+  /** The round's committed base, which landed meanwhile. */
+  base: Float32Array
+}
+
+/**
+ * The correction of eager overlap: when the committed base of the round lands
+ * mid-round, the local trajectory is carried over to it (parameters + base −
+ * start), so the rest of the round, and the pseudo-gradient, are against the
+ * real base; only the steps before it ran from the proxy. A replay needs only
+ * the step at which it happened.
+ */
+export function rebaseParameters({ parameters, start, base }: RebaseParametersParameters): Float32Array {
+  const out = new Float32Array(parameters.length)
+  for (let i = 0; i < out.length; i++) out[i] = parameters[i]! + (base[i]! - start[i]!)
+  return out
+}

@@ -4,6 +4,7 @@ import type { TrainConfig } from '../config/train.ts'
 import type { AdamwState } from '../diloco/adamw.ts'
 import { type InnerStepEvent, innerLoop } from '../diloco/innerLoop.ts'
 import { pseudoGradient } from '../diloco/pseudoGradient.ts'
+import { rebaseParameters } from './overlap.ts'
 import type { Gpt } from '../model/gpt.ts'
 
 export type TrainLocalRoundParameters = {
@@ -24,11 +25,19 @@ export type TrainLocalRoundParameters = {
   encoding: UpdateEncoding
   compressor: CompressorState
   onStep?: ((event: InnerStepEvent) => void | Promise<void>) | undefined
+  /**
+   * Eager overlap: polled after every inner step; once it returns the round's committed base (which landed
+   * while the round trained from a proxy start), the local parameters are moved by base − start and the
+   * pseudo-gradient is taken against that base (core/round/overlap rebaseParameters).
+   */
+  rebase?: (() => Float32Array | null) | undefined
   signal?: AbortSignal | undefined
 }
 export type TrainLocalRoundReturnType = {
-  /** The uncompressed pseudo-gradient start − end. */
+  /** The uncompressed pseudo-gradient base − end (base: the rebase target if one landed, else `start`). */
   delta: Float32Array
+  /** Inner steps done before the rebase (null: none landed during the round). */
+  rebasedAtStep: number | null
   /** The compressed frame to submit. */
   bytes: Uint8Array
   /** The compressor state to keep for the next round (error-feedback residual, low-rank bases). */
@@ -45,7 +54,10 @@ export type TrainLocalRoundReturnType = {
  */
 export async function trainLocalRound(parameters: TrainLocalRoundParameters): Promise<TrainLocalRoundReturnType> {
   const { model, start, tokens, steps, config, seed, round, startStep, optimizer, encoding, compressor } = parameters
+  const { rebase, onStep } = parameters
   model.setParameters(start)
+  let base = start
+  let rebasedAtStep: number | null = null
   const result = await innerLoop({
     model,
     tokens,
@@ -54,13 +66,22 @@ export async function trainLocalRound(parameters: TrainLocalRoundParameters): Pr
     seed,
     startStep,
     ...(optimizer ? { optimizer } : {}),
-    ...(parameters.onStep ? { onStep: parameters.onStep } : {}),
+    onStep: async (event) => {
+      const target = rebasedAtStep === null ? rebase?.() : null
+      if (target) {
+        model.setParameters(rebaseParameters({ parameters: await model.getParametersAsync(), start, base: target }))
+        base = target
+        rebasedAtStep = event.step + 1
+      }
+      await onStep?.(event)
+    },
     ...(parameters.signal ? { signal: parameters.signal } : {}),
   })
-  const delta = pseudoGradient(start, result.parameters)
+  const delta = pseudoGradient(base, result.parameters)
   const compressed = compressUpdate({ delta, layout: model.layout, settings: encoding, state: compressor, seed, round })
   return {
     delta,
+    rebasedAtStep,
     bytes: compressed.bytes,
     compressor: compressed.state,
     losses: result.losses,
