@@ -30,7 +30,7 @@ import { MAX_UPDATE_BYTES } from '../core/protocol/constants.ts'
 import { seedFrom } from '../core/random.ts'
 import { admitUpdate } from '../core/round/admitUpdate.ts'
 import { nextGlobal } from '../core/round/nextGlobal.ts'
-import { eagerOwnWeight, eagerStart, lastGlobalStep, type OverlapMode } from '../core/round/overlap.ts'
+import { eagerStart, type OverlapMode } from '../core/round/overlap.ts'
 import { peerShard, shardWindow } from '../core/round/peerWindows.ts'
 import { trainLocalRound } from '../core/round/trainLocalRound.ts'
 
@@ -160,10 +160,6 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   }))
   let outer: OuterState = { parameters: initial, momentum: new Float32Array(layout.size), pending: null }
   let previousGlobal: Float32Array | null = null
-  // What an eager start needs besides the last global: the step of the commit before, and how many peers made it.
-  let previousStep: Float32Array | null = null
-  let previousAccepted = 0
-  let lastAccepted = 0
   let referenceNorm: number | null = null
   const valLossByRound: number[] = []
   let tokensPerPeer = 0
@@ -182,9 +178,6 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
                 global: previousGlobal,
                 ownUpdate: peer.lastUpdate,
                 outerLearningRate: run.outerLearningRate,
-                ...(process.env.SIM_EAGER_OWN_ONLY
-                  ? {}
-                  : { lastStep: previousStep, ownWeight: eagerOwnWeight(previousAccepted) }),
               })
             : outer.parameters
         const { shard, batchSeed } = peerShard({ runId, round, peerId: peer.id, seed: run.seed, shards: run.shards })
@@ -239,9 +232,6 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       if (accepted.length > 0) {
         accepted.sort((a, b) => (a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0))
         const next = nextGlobal({ outer, deltas: accepted.map((a) => a.delta), settings: run, layout, round })
-        previousStep = previousGlobal ? lastGlobalStep(outer.parameters, previousGlobal) : null
-        previousAccepted = lastAccepted
-        lastAccepted = accepted.length
         previousGlobal = outer.parameters
         outer = next.outer
         referenceNorm = next.medianNorm

@@ -102,8 +102,6 @@ export class Contributor {
               frame: accepted!.frame,
               layout: held.layout,
               outerLearningRate: work.outerLearningRate,
-              lastStep: held.lastStep,
-              ownWeight: work.eagerOwnWeight,
             }),
           }
     const round = work.round

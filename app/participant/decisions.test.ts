@@ -23,7 +23,6 @@ const assignment: Assignment = {
   runSeed: 1,
   overlap: 'eager',
   outerLearningRate: 1,
-  eagerOwnWeight: 1,
   compression: { mode: 'int8', errorFeedback: true },
   deadline: 10_000,
 }

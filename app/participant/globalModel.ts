@@ -5,7 +5,6 @@ import { parameterLayout } from '../../core/model/parameters.ts'
 import { MAX_UPDATE_BYTES } from '../../core/protocol/constants.ts'
 import type { Assignment } from '../../core/protocol/messages.ts'
 import { applyGlobalUpdate } from '../../core/round/applyGlobalUpdate.ts'
-import { lastGlobalStep } from '../../core/round/overlap.ts'
 import { encodeCheckpoint } from '../../core/wire/checkpoint.ts'
 import { decodeGlobalUpdate } from '../../core/wire/globalUpdate.ts'
 import type { SwarmMessage } from '../swarm/swarm.ts'
@@ -28,8 +27,6 @@ export type HeldGlobal = {
   parameters: Float32Array
   /** The checkpoint frame of these parameters, served to other tabs. */
   frame: Uint8Array
-  /** The step the last commit applied (core/round lastGlobalStep), when this tab applied it from gossip. */
-  lastStep: Float32Array | null
 }
 
 /**
@@ -99,7 +96,7 @@ export class GlobalModel extends EventTarget {
           timeoutMs: source.timeoutMs,
           signal,
         })
-        this.#held = { runId: assignment.runId, config, layout, ...fetched, lastStep: null }
+        this.#held = { runId: assignment.runId, config, layout, ...fetched }
         cell.set({
           localRound: fetched.round,
           localHash: fetched.hash,
@@ -146,7 +143,6 @@ export class GlobalModel extends EventTarget {
         round: next.round,
         hash: next.hash,
         parameters: next.parameters,
-        lastStep: lastGlobalStep(next.parameters, held.parameters),
         frame: encodeCheckpoint({
           parameters: next.parameters,
           layout: held.layout,

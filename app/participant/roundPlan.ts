@@ -21,7 +21,6 @@ export type RoundWork = Pick<
   | 'compression'
   | 'overlap'
   | 'outerLearningRate'
-  | 'eagerOwnWeight'
 >
 
 export function workOf(assignment: Assignment): RoundWork {
@@ -52,10 +51,6 @@ export type EagerStartForParameters = {
   frame: Uint8Array
   layout: ParameterLayout
   outerLearningRate: number
-  /** The step of the commit that produced `global`, when the tab applied it from gossip; else null. */
-  lastStep: Float32Array | null
-  /** The assignment's own-update share; only used with a last step (without one the own update stands alone). */
-  ownWeight: number
 }
 
 /**
@@ -63,16 +58,11 @@ export type EagerStartForParameters = {
  * global stepped by this tab's own update, decoded from the very frame the
  * relay stored, so the relay recomputes the same hash.
  */
-export function eagerStartFor({
-  global,
-  frame,
-  layout,
-  outerLearningRate,
-  lastStep,
-  ownWeight,
-}: EagerStartForParameters): { parameters: Float32Array; hash: `0x${string}`; eagerOwnWeight: number } {
+export function eagerStartFor({ global, frame, layout, outerLearningRate }: EagerStartForParameters): {
+  parameters: Float32Array
+  hash: `0x${string}`
+} {
   const { delta } = decodeUpdate(frame, { layout, maxBytes: MAX_UPDATE_BYTES })
-  const weight = lastStep ? ownWeight : 1
-  const parameters = eagerStart({ global, ownUpdate: delta, outerLearningRate, lastStep, ownWeight: weight })
-  return { parameters, hash: parameterHash(parameters), eagerOwnWeight: weight }
+  const parameters = eagerStart({ global, ownUpdate: delta, outerLearningRate })
+  return { parameters, hash: parameterHash(parameters) }
 }

@@ -18,8 +18,6 @@ export type RoundStart = {
   config: ModelConfig
   parameters: Float32Array
   hash: `0x${string}`
-  /** An eager start's own-update share (what the relay recomputes the start with). */
-  eagerOwnWeight?: number
 }
 
 /** A round trained and not yet submitted. */
@@ -27,7 +25,6 @@ export type TrainedRound = {
   work: RoundWork
   /** parameterHash of the parameters the round was trained from. */
   startHash: `0x${string}`
-  eagerOwnWeight?: number | undefined
   bytes: Uint8Array
   encoding: UpdateEncoding
   stats: TrainRoundStats
@@ -85,7 +82,7 @@ export class RoundRunner {
     const { bytes, stats } = result
     if (bytes.byteLength > MAX_UPDATE_BYTES) throw new Error(`update of ${bytes.byteLength} bytes exceeds the limit`)
     const meanLoss = stats.losses.reduce((a, b) => a + b, 0) / Math.max(1, stats.losses.length)
-    return { work, startHash: start.hash, eagerOwnWeight: start.eagerOwnWeight, bytes, encoding, stats, meanLoss }
+    return { work, startHash: start.hash, bytes, encoding, stats, meanLoss }
   }
 }
 
@@ -111,7 +108,7 @@ export async function submitRound({
   sign,
   signal,
 }: SubmitRoundParameters): Promise<{ response: Response; bytesSent: number; seconds: number }> {
-  const { work, bytes, stats, meanLoss, startHash, eagerOwnWeight } = trained
+  const { work, bytes, stats, meanLoss, startHash } = trained
   const meta = {
     runId: work.runId,
     round: work.round,
@@ -134,7 +131,7 @@ export async function submitRound({
       type: 'submit',
       version: PROTOCOL_VERSION,
       ...meta,
-      ...(startHash !== baseHash ? { startHash, ...(eagerOwnWeight !== undefined ? { eagerOwnWeight } : {}) } : {}),
+      ...(startHash !== baseHash ? { startHash } : {}),
       updateBytes: bytes.byteLength,
       ...(signature ? { signature } : {}),
     },

@@ -122,8 +122,6 @@ describe('a tab against a real coordinator', () => {
       frame: own0,
       layout,
       outerLearningRate: c.runState(run.runId).config.outerLearningRate,
-      lastStep: null,
-      ownWeight: 1,
     })
     c.tick()
     const base1 = c.runStatus(run.runId).baseHash

@@ -1,6 +1,5 @@
 import { PROTOCOL_VERSION } from '../protocol/constants.ts'
 import type { Assignment } from '../protocol/messages.ts'
-import { eagerOwnWeight } from '../round/overlap.ts'
 import type { RunState } from './types.ts'
 
 /** The assignment message for one peer, or null when it has no work in the open round. */
@@ -25,7 +24,6 @@ export function assignmentFor(state: RunState, { peerId }: { peerId: string }): 
     compression: config.compression,
     overlap: config.overlap,
     outerLearningRate: config.outerLearningRate,
-    eagerOwnWeight: eagerOwnWeight(state.lastAccepted),
     deadline: open.deadline,
   }
 }

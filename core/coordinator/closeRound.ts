@@ -30,7 +30,6 @@ export function closeRound(
       open: null,
       status: finished ? 'finished' : state.status,
       lastMedianNorm: medianNorm ?? state.lastMedianNorm,
-      lastAccepted: Object.keys(open.accepted).length,
     },
     committed: {
       round: open.round,

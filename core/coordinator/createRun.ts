@@ -21,6 +21,5 @@ export function createRun({ id, config, baseHash, now }: CreateRunParameters): C
     peers: {},
     open: null,
     lastMedianNorm: null,
-    lastAccepted: 0,
   }
 }

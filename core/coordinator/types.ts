@@ -80,6 +80,4 @@ export type RunState = {
   open: RoundState | null
   /** Median update norm of the last committed round (drives the reject bound), or null. */
   lastMedianNorm: number | null
-  /** Updates the last committed round reduced (0 before the first): sets the eager own-update share. */
-  lastAccepted: number
 }

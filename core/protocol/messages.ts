@@ -82,8 +82,6 @@ export const submitSchema = z.strictObject({
    * (core/round/overlap) the previous global stepped by this peer's own accepted previous-round update.
    */
   startHash: hash.optional(),
-  /** With startHash: the own-update share the eager start used (1: the own update alone, no stale step). */
-  eagerOwnWeight: z.number().gt(0).max(1).optional(),
   /** core/wire updateHash (keccak256) of the binary frame that follows. */
   updateHash: hash,
   /** Byte length of the binary frame that follows. */
@@ -154,11 +152,6 @@ export const assignmentSchema = z.strictObject({
   /** How rounds overlap (core/round/overlap) and the outer learning rate an eager start uses. */
   overlap: z.enum(['sync', 'delay', 'eager']),
   outerLearningRate: z.number().finite().positive(),
-  /**
-   * The own update's share of an eager start from this round (core/round eagerStart): 1/M for the M updates of
-   * the last committed round.
-   */
-  eagerOwnWeight: z.number().gt(0).max(1),
   /** Unix ms after which a submission for this round gets no credit. */
   deadline: z.number().int().nonnegative(),
 })

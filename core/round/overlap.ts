@@ -30,13 +30,6 @@ export type EagerStartParameters = {
   ownUpdate: Float32Array
   /** The run's outer learning rate: the proxy takes the outer step the average would. */
   outerLearningRate: number
-  /**
-   * The global step the last commit applied (global_r − global_{r−1}, the decoded global-update frame), or
-   * null before the first commit: the stale average that stands in for the other peers' share.
-   */
-  lastStep?: Float32Array | null | undefined
-  /** The own update's share of the proxy: 1/M for M peers in the last committed round (1: the own update alone). */
-  ownWeight?: number | undefined
 }
 
 /**
@@ -47,34 +40,10 @@ export type EagerStartParameters = {
  * buffer, and at the short rounds tabs run the outer step is plain averaging
  * (outerOptimizerFor), where the two agree exactly.
  */
-export function eagerStart({
-  global,
-  ownUpdate,
-  outerLearningRate,
-  lastStep = null,
-  ownWeight = 1,
-}: EagerStartParameters): Float32Array {
+export function eagerStart({ global, ownUpdate, outerLearningRate }: EagerStartParameters): Float32Array {
   const start = new Float32Array(global.length)
-  const own = outerLearningRate * ownWeight
-  const stale = 1 - ownWeight
-  for (let i = 0; i < start.length; i++)
-    start[i] = global[i]! - own * ownUpdate[i]! + (lastStep ? stale * lastStep[i]! : 0)
+  for (let i = 0; i < start.length; i++) start[i] = global[i]! - outerLearningRate * ownUpdate[i]!
   return start
-}
-
-/**
- * The step a commit applied, global_r − global_{r−1}, by float32 subtraction of the two globals: every holder
- * of both (the relay, a tab that applied the gossiped update, the simulator) gets the same bits.
- */
-export function lastGlobalStep(current: Float32Array, previous: Float32Array): Float32Array {
-  const step = new Float32Array(current.length)
-  for (let i = 0; i < step.length; i++) step[i] = current[i]! - previous[i]!
-  return step
-}
-
-/** The own update's share in an eager start after a round of `accepted` updates (1 when none). */
-export function eagerOwnWeight(accepted: number): number {
-  return 1 / Math.max(1, accepted)
 }
 
 export type RebaseParametersParameters = {

@@ -132,10 +132,5 @@ describe('admitUpdate + eagerStart', () => {
     const own = Float32Array.from([0.5, -1, 0])
     expect(Array.from(eagerStart({ global, ownUpdate: own, outerLearningRate: 1 }))).toEqual([0.5, 3, 3])
     expect(Array.from(eagerStart({ global, ownUpdate: own, outerLearningRate: 0.5 }))).toEqual([0.75, 2.5, 3])
-    // Blended with the last committed step for the other peers' share: 1/2 own, 1/2 stale average.
-    const lastStep = Float32Array.from([-0.5, 0.5, 1])
-    expect(Array.from(eagerStart({ global, ownUpdate: own, outerLearningRate: 1, lastStep, ownWeight: 0.5 }))).toEqual([
-      0.5, 2.75, 3.5,
-    ])
   })
 })

@@ -1,7 +1,6 @@
 import { closeRound } from '../../core/coordinator/closeRound.ts'
 import { logger } from '../../core/log.ts'
 import { nextGlobal } from '../../core/round/nextGlobal.ts'
-import { lastGlobalStep } from '../../core/round/overlap.ts'
 import { writeCheckpointFile } from '../store/checkpointFile.ts'
 import type { Store } from '../store/openStore.ts'
 import type { RoundCommitted } from './events.ts'
@@ -63,11 +62,7 @@ export function commitRound(live: Live, { store, why, now }: CommitRoundParamete
     run: { status: state.status, round: state.round, baseHash: nextHash, lastMedianNorm: state.lastMedianNorm },
   })
   live.state = state
-  live.previous = {
-    parameters: live.outer.parameters,
-    deltas: new Map(live.deltas),
-    lastStep: live.previous ? lastGlobalStep(live.outer.parameters, live.previous.parameters) : null,
-  }
+  live.previous = { parameters: live.outer.parameters, deltas: new Map(live.deltas) }
   live.outer = outer
   live.deltas.clear()
   live.updateBytes = 0

@@ -34,12 +34,7 @@ export type Live = {
   /** Validated submissions waiting for their group commit: the round must not close under them. */
   persisting: number
   /** The last committed round's base and accepted updates: what an eager start (core/round/overlap) builds on. */
-  previous: {
-    parameters: Float32Array
-    deltas: Map<string, Float32Array>
-    /** The step of the commit that produced `parameters` (null after the first commit or a restart). */
-    lastStep: Float32Array | null
-  } | null
+  previous: { parameters: Float32Array; deltas: Map<string, Float32Array> } | null
 }
 
 export type RunRegistryInit = { store: Store; now: () => number }

@@ -162,15 +162,10 @@ function checkStart(live: Live, meta: Submit): string | null {
   const own = live.previous?.deltas.get(meta.peerId)
   if (!overlapsCompute(config.overlap) || !live.previous || !own)
     return `Round ${meta.round} must start from its base ${live.state.open?.baseHash}.`
-  const ownWeight = meta.eagerOwnWeight ?? 1
-  const lastStep = ownWeight < 1 ? live.previous.lastStep : null
-  if (ownWeight < 1 && !lastStep) return `No committed step to blend an own-update share of ${ownWeight} with.`
   const start = eagerStart({
     global: live.previous.parameters,
     ownUpdate: own,
     outerLearningRate: config.outerLearningRate,
-    lastStep,
-    ownWeight,
   })
   return parameterHash(start) === startHash
     ? null

@@ -74,7 +74,6 @@ describe('GET /api/corpora/:id', () => {
       runSeed: 1,
       overlap: 'eager',
       outerLearningRate: 1,
-      eagerOwnWeight: 1,
       compression: { mode: 'int8', errorFeedback: true },
       deadline: Date.now() + 60_000,
     })
