@@ -43,6 +43,12 @@ export type SimulationOptions = {
   seed: number
   /** How rounds overlap; the run default (DEFAULT_RUN_CONFIG.overlap) when omitted. */
   overlap?: OverlapMode
+  /**
+   * Eager overlap: after how many inner steps of the next round the committed base lands and the tab
+   * rebases onto it (the simulator has no clock; this is its model of the reduction's latency). Default
+   * EAGER_REBASE_STEP; `innerSteps` models a base that lands only after the round (no correction mid-round).
+   */
+  eagerRebaseStep?: number
   /** Overrides of DEFAULT_TRAIN_CONFIG (inner learning rate, batch size, …). */
   train?: Partial<TrainConfig>
   /** Overrides of the run config the relay would use (outer optimiser, robust aggregation, shards, …). */
@@ -98,6 +104,13 @@ export type SimulationResult = {
   /** Validation loss of the committed global after each round. */
   valLossByRound: number[]
 }
+
+/**
+ * Inner steps into the next round after which an eager tab's committed base lands in the simulator: rounds
+ * close as soon as the last member is in, so with tabs of similar speed the global arrives within about one
+ * inner step of a tab's submit (commit + gossip are tens of ms; an inner step of `tiny` on wasm ~0.1–0.3 s).
+ */
+export const EAGER_REBASE_STEP = 1
 
 type SimPeer = {
   id: string
@@ -162,6 +175,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   let previousGlobal: Float32Array | null = null
   let referenceNorm: number | null = null
   const valLossByRound: number[] = []
+  const rebaseStep = options.eagerRebaseStep ?? EAGER_REBASE_STEP
   let tokensPerPeer = 0
 
   try {
@@ -172,8 +186,9 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       const errors: number[] = []
       let trainLoss = 0
       for (const peer of simPeers) {
+        const eager = run.overlap === 'eager' && previousGlobal !== null && peer.lastUpdate !== null
         const start =
-          run.overlap === 'eager' && previousGlobal && peer.lastUpdate
+          eager && previousGlobal && peer.lastUpdate
             ? eagerStart({
                 global: previousGlobal,
                 ownUpdate: peer.lastUpdate,
@@ -194,6 +209,15 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
           startStep: round * innerSteps,
           optimizer: peer.optimizer,
           encoding: peer.encoding,
+          // The committed base of this round lands `rebaseStep` steps into it (see eagerRebaseStep).
+          ...(eager
+            ? {
+                rebase: (() => {
+                  let steps = 0
+                  return () => (++steps >= rebaseStep ? outer.parameters : null)
+                })(),
+              }
+            : {}),
           compressor: peer.compressor,
           signal,
         })

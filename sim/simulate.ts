@@ -64,6 +64,7 @@ const USAGE = `usage: npm run simulate -- [options]
   --seed S             seed for init, shards and batches (1)
   --backend NAME       wasm | cpu (wasm)
   --corpus FILE        any UTF-8 text instead of the Brown corpus
+  --eager-rebase-step K  eager: inner steps before the committed base lands (1)
   --shards N           contiguous shards of the training split (the run default)
   --overlap MODE       sync | delay | eager: how a round's reduction overlaps the next round (the run default, eager)
   --lr, --baseline-lr, --outer-lr, --outer-momentum, --warmup, --batch-size, --bandwidth, --max-bytes
@@ -95,6 +96,7 @@ async function main(): Promise<void> {
       bandwidth: { type: 'string' },
       overlap: { type: 'string' },
       shards: { type: 'string' },
+      'eager-rebase-step': { type: 'string' },
       'no-baseline': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -112,6 +114,10 @@ async function main(): Promise<void> {
   const rounds = positiveInteger('rounds', values.rounds, 10)
   const innerSteps = positiveInteger('inner-steps', values['inner-steps'], 20)
   const shards = values.shards === undefined ? undefined : positiveInteger('shards', values.shards, 1)
+  const eagerRebaseStep =
+    values['eager-rebase-step'] === undefined
+      ? undefined
+      : positiveInteger('eager-rebase-step', values['eager-rebase-step'], 1)
   const maxBytes = positiveInteger('max-bytes', values['max-bytes'], 6_000_000)
   const batchSize =
     values['batch-size'] === undefined ? undefined : positiveInteger('batch-size', values['batch-size'], 1)
@@ -155,6 +161,7 @@ async function main(): Promise<void> {
     ...(values.bandwidth !== undefined ? { uploadBytesPerSecond: positiveNumber('bandwidth', values.bandwidth)! } : {}),
     ...(overlap ? { overlap } : {}),
     ...(shards !== undefined ? { run: { shards } } : {}),
+    ...(eagerRebaseStep !== undefined ? { eagerRebaseStep } : {}),
     skipBaseline: values['no-baseline'],
     onRound: (event) =>
       log(

@@ -4,8 +4,8 @@ import type { TrainConfig } from '../config/train.ts'
 import type { AdamwState } from '../diloco/adamw.ts'
 import { type InnerStepEvent, innerLoop } from '../diloco/innerLoop.ts'
 import { pseudoGradient } from '../diloco/pseudoGradient.ts'
-import { rebaseParameters } from './overlap.ts'
 import type { Gpt } from '../model/gpt.ts'
+import { rebaseParameters } from './overlap.ts'
 
 export type TrainLocalRoundParameters = {
   /** Its parameters are overwritten with `start`; left at the round's end point. */
