@@ -7,7 +7,10 @@
  * `overlap`, the tabs train it for MEASURE_SECONDS, and each tab's own
  * figure (what it reports in its heartbeats: share of wall time inside inner
  * steps since its first round started) is read from its volunteer page.
- * Goal: ≥ 90% overlapped. INNER_STEPS and MEASURE_SECONDS override the defaults.
+ * Goal: ≥ 90% overlapped. Also printed per mode: accepted rounds trained
+ * from an eager start, how many of them the committed base reached mid-round
+ * (the worker then rebased onto it), and the median inner step of that rebase
+ * (each tab's contributions table). INNER_STEPS and MEASURE_SECONDS override the defaults.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -31,7 +34,15 @@ const HEARTBEAT_MS = 2_000
 const MODES = ['sync', 'eager'] as const
 type Mode = (typeof MODES)[number]
 
-type ModeResult = { utilization: number[]; rounds: number; accepted: number; rejected: string[] }
+/** `eager`/`rebased`: accepted rounds trained from an eager start, and those the committed base reached mid-round. */
+type ModeResult = {
+  utilization: number[]
+  rounds: number
+  accepted: number
+  rejected: string[]
+  eager: number
+  rebaseSteps: number[]
+}
 
 async function main(): Promise<void> {
   if (!canCreateNetNamespace()) throw new Error('bench:utilization needs root to create a network namespace.')
@@ -122,11 +133,20 @@ async function measure(options: { mode: Mode; browser: Browser; httpUrl: string;
       pages.map((p) => p.locator(`[data-testid="contributions"] tr[data-status="${status}"]`))
     const accepted = await Promise.all(rows('accepted').map((r) => r.count()))
     const rejected = (await Promise.all(rows('rejected').map((r) => r.locator('.reason').allTextContents()))).flat()
+    // Each accepted eager round's rebase step, as the tab recorded it ('' when its base did not land mid-round).
+    const eagerRows = pages.map((p) =>
+      p.locator('[data-testid="contributions"] tr[data-status="accepted"][data-start="eager"]'),
+    )
+    const steps = (
+      await Promise.all(eagerRows.map((r) => r.evaluateAll((trs) => trs.map((tr) => tr.dataset.rebasedAtStep ?? ''))))
+    ).flat()
     return {
       utilization,
       rounds: after.round - before.round,
       accepted: accepted.reduce((a, b) => a + b, 0),
       rejected,
+      eager: steps.length,
+      rebaseSteps: steps.filter((step) => step !== '').map(Number),
     }
   } finally {
     for (const context of contexts) await context.close().catch(() => {})
@@ -153,6 +173,12 @@ function print(results: Map<Mode, ModeResult>): void {
     `${'rounds committed'.padEnd(16)}${MODES.map((m) => String(results.get(m)!.rounds).padStart(8)).join('')}`,
   )
   console.log(`${'accepted'.padEnd(16)}${MODES.map((m) => String(results.get(m)!.accepted).padStart(8)).join('')}`)
+  const column = (text: (r: ModeResult) => string) => MODES.map((m) => text(results.get(m)!).padStart(8)).join('')
+  console.log(`${'eager starts'.padEnd(16)}${column((r) => String(r.eager))}`)
+  console.log(`${'rebased'.padEnd(16)}${column((r) => String(r.rebaseSteps.length))}`)
+  console.log(
+    `${'rebase step'.padEnd(16)}${column((r) => (r.rebaseSteps.length > 0 ? `${median(r.rebaseSteps)}/${INNER_STEPS}` : '–'))}`,
+  )
   for (const mode of MODES) {
     const rejected = results.get(mode)!.rejected
     if (rejected.length > 0) console.log(`${mode}: not accepted: ${rejected.join('; ')}`)
@@ -183,6 +209,13 @@ async function startRelay(netns: NetNamespace, dataDir: string): Promise<{ relay
     relay.once('exit', (code) => reject(new Error(`relay exited with ${code}:\n${output}`)))
   })
   return { relay, httpUrl: ready.httpUrl }
+}
+
+/** The median of a non-empty list (the mean of the middle two for an even count). */
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
 function sleep(ms: number): Promise<void> {

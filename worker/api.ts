@@ -51,6 +51,21 @@ export type LoadCheckpointParameters = {
 
 export type LoadCheckpointReturnType = { round: number; hash: `0x${string}`; size: number }
 
+/**
+ * Eager overlap's correction: the committed base of a round trained from an
+ * eager start, which landed (by gossip) while the round trains. The round in
+ * progress moves its local parameters by base − start after its next inner step
+ * and takes its pseudo-gradient against the base (core/round/trainLocalRound).
+ */
+export type RebaseParameters = {
+  /** The round this is the committed base of: the round in progress, or the next one to start. */
+  round: number
+  /** Flat, in ParameterLayout order. Transferred: the caller's copy is detached. */
+  parameters: Float32Array
+  /** When given, checked against parameterHash(parameters). */
+  hash?: `0x${string}` | undefined
+}
+
 export type TrainRoundParameters = {
   round: number
   /** This peer's shard of the corpus, UTF-8 bytes (= tokens). Transferred. */
@@ -97,6 +112,11 @@ export type TrainRoundStats = {
   relativeError: number
   /** Size of the compressed pseudo-gradient. */
   bytes: number
+  /**
+   * Inner steps done from the eager start before the round moved onto its committed base (rebase()); the
+   * pseudo-gradient is then against that base. Null: no base landed during the round (against the start).
+   */
+  rebasedAtStep: number | null
 }
 
 export type TrainRoundReturnType = {
@@ -117,6 +137,11 @@ export type TrainerApi = {
     parameters: TrainRoundParameters,
     onProgress?: (progress: TrainProgress) => void,
   ): Promise<TrainRoundReturnType>
+  /**
+   * Hands the round's committed base to the round in progress (or to the next trainRound of that round);
+   * false, and nothing changes, when that round already finished or another is training.
+   */
+  rebase(parameters: RebaseParameters): boolean
   pause(): void
   resume(): void
   /** Abort the round in progress: trainRound rejects with TrainingStoppedError. */

@@ -10,6 +10,7 @@ import type {
   LoadCheckpointParameters,
   LoadCheckpointReturnType,
   MemoryInfo,
+  RebaseParameters,
   TrainerApi,
   TrainerState,
   TrainProgress,
@@ -33,6 +34,8 @@ export type TrainerClient = {
     parameters: TrainRoundParameters,
     options?: { onProgress?: ((progress: TrainProgress) => void) | undefined; signal?: AbortSignal | undefined },
   ): Promise<TrainRoundReturnType>
+  /** Transfers `parameters`: the caller's array is detached afterwards. See TrainerApi.rebase. */
+  rebase(parameters: RebaseParameters): Promise<boolean>
   pause(): Promise<void>
   resume(): Promise<void>
   stop(): Promise<void>
@@ -82,6 +85,7 @@ export function createTrainerClient(options: CreateTrainerClientOptions = {}): T
         signal?.removeEventListener('abort', onAbort)
       }
     },
+    rebase: (parameters) => remote.rebase(Comlink.transfer(parameters, [parameters.parameters.buffer as ArrayBuffer])),
     async pause() {
       pausedByUser = true
       await sync()

@@ -23,6 +23,7 @@ import type {
   LoadCheckpointParameters,
   LoadCheckpointReturnType,
   MemoryInfo,
+  RebaseParameters,
   TrainerState,
   TrainProgress,
   TrainRoundParameters,
@@ -68,6 +69,10 @@ export class Trainer {
   #model: Gpt | null = null
   /** DiLoCo keeps each worker's inner AdamW moments across rounds (TrainConfig.keepOptimizerState). */
   #optimizer: AdamwState | null = null
+  /** The round trainRound last started (in progress while #controller is set). */
+  #round: number | null = null
+  /** A round's committed base handed over by rebase(), taken by that round's next inner step. */
+  #rebase: { round: number; parameters: Float32Array } | null = null
 
   async init(parameters: InitParameters = {}): Promise<InitReturnType> {
     if (this.#controller) throw new TrainerBusyError()
@@ -122,6 +127,8 @@ export class Trainer {
 
     const controller = new AbortController()
     this.#controller = controller
+    this.#round = round
+    if (this.#rebase?.round !== round) this.#rebase = null
     const started = performance.now()
     let computeMs = 0
     let stepStarted = started
@@ -146,6 +153,7 @@ export class Trainer {
         encoding: compression,
         compressor: this.#compressor ?? createCompressorState(checkpoint.layout),
         signal: controller.signal,
+        rebase: () => this.#takeRebase(round),
         onStep: async (step) => {
           const now = performance.now()
           const spent = now - stepStarted
@@ -175,15 +183,17 @@ export class Trainer {
         stepsPerSecond: steps / Math.max(computeMs / 1000, 1e-9),
         relativeError: result.relativeError,
         bytes: result.bytes.byteLength,
+        rebasedAtStep: result.rebasedAtStep,
       }
       log(
-        'round %d: %d steps on %s, loss %o → %o, %d bytes',
+        'round %d: %d steps on %s, loss %o → %o, %d bytes, rebased at step %o',
         round,
         steps,
         this.#backend,
         result.losses[0],
         result.losses.at(-1),
         stats.bytes,
+        stats.rebasedAtStep,
       )
       return { bytes: result.bytes, stats, ...(returnPseudoGradient ? { pseudoGradient: result.delta } : {}) }
     } catch (error) {
@@ -191,7 +201,39 @@ export class Trainer {
       throw error
     } finally {
       this.#controller = null
+      this.#rebase = null
     }
+  }
+
+  /**
+   * Eager overlap: the committed base of `round`, which landed while the round trains from its eager start.
+   * Kept for that round's next inner step (or its first, when trainRound has not started it yet); refused
+   * (false) when the round already finished or another one is training: the round then stays against its start.
+   */
+  rebase(parameters: RebaseParameters): boolean {
+    const checkpoint = this.#checkpoint
+    if (!checkpoint) throw new NoCheckpointError()
+    const { round, parameters: flat, hash } = parameters
+    if (!(flat instanceof Float32Array) || flat.length !== checkpoint.layout.size)
+      throw new InvalidTrainRequestError(
+        `parameters must be a Float32Array of ${checkpoint.layout.size} floats, got ${describe(flat)}`,
+      )
+    if (hash !== undefined && hash !== parameterHash(flat))
+      throw new InvalidTrainRequestError(`the base of round ${round} does not match its announced hash ${hash}`)
+    const finished = this.#round !== null && (this.#controller ? round !== this.#round : round <= this.#round)
+    if (finished) {
+      log('base of round %d arrived too late to rebase (round %o)', round, this.#round)
+      return false
+    }
+    this.#rebase = { round, parameters: flat }
+    return true
+  }
+
+  #takeRebase(round: number): Float32Array | null {
+    const pending = this.#rebase
+    if (pending?.round !== round) return null
+    this.#rebase = null
+    return pending.parameters
   }
 
   /** trainLocalRound sets the start parameters; the model is only created once per shape. */

@@ -22,6 +22,7 @@ const api: TrainerApi = {
     if (result.pseudoGradient) buffers.push(result.pseudoGradient.buffer as ArrayBuffer)
     return Comlink.transfer(result, buffers)
   },
+  rebase: (parameters) => trainer.rebase(parameters),
   pause: () => trainer.pause(),
   resume: () => trainer.resume(),
   stop: () => trainer.stop(),

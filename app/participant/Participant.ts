@@ -85,7 +85,10 @@ export class Participant extends EventTarget {
       sign: options.sign,
     })
     this.#relay.addEventListener('run', this.#onRun)
-    this.#model.addEventListener('change', () => this.#wake?.())
+    this.#model.addEventListener('change', () => {
+      this.#contributor.onGlobal(this.#model.held)
+      this.#wake?.()
+    })
   }
 
   get state(): ParticipantState {

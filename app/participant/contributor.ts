@@ -44,7 +44,8 @@ export class Contributor {
   #done = new Set<number>()
   #ready: TrainedRound | null = null
   #accepted: Accepted | null = null
-  #training: { round: number; controller: AbortController } | null = null
+  /** The round in the worker; `rebase` is 'pending' while an eager round waits for its committed base. */
+  #training: { round: number; controller: AbortController; rebase: 'pending' | 'sent' | 'none' } | null = null
   #encodings: EncodingChoice = { encoding: null, measurements: [] }
   #meter = createUtilization()
 
@@ -107,7 +108,7 @@ export class Contributor {
     const round = work.round
     this.#done.add(round)
     const controller = new AbortController()
-    this.#training = { round, controller }
+    this.#training = { round, controller, rebase: action.start === 'eager' ? 'pending' : 'none' }
     const encoding = chooseEncoding({
       compression: work.compression,
       layout: held.layout,
@@ -124,6 +125,8 @@ export class Contributor {
       bytes: 0,
       steps: 0,
       seconds: 0,
+      start: action.start,
+      rebasedAtStep: null,
       at: Date.now(),
     }
     try {
@@ -155,8 +158,15 @@ export class Contributor {
         bytes: trained.bytes.byteLength,
         steps: trained.stats.losses.length,
         seconds: trained.stats.seconds,
+        rebasedAtStep: trained.stats.rebasedAtStep,
       })
-      log('round %d trained from the %s start (%d bytes)', round, action.start, trained.bytes.byteLength)
+      log(
+        'round %d trained from the %s start (%d bytes, rebased at step %o)',
+        round,
+        action.start,
+        trained.bytes.byteLength,
+        trained.stats.rebasedAtStep,
+      )
     } catch (error) {
       if (signal.aborted) return
       const reason = controller.signal.aborted ? 'round closed before this tab finished' : describeError(error)
@@ -168,6 +178,21 @@ export class Contributor {
       this.#training = null
       cell.set({ utilization: utilizationAt(this.#meter, Date.now()) })
     }
+  }
+
+  /**
+   * The held global moved: when it is the committed base of the eager round in training (gossip brought
+   * global r+1 while round r+1 trains from its eager start), hand it to the worker, which moves the round onto it.
+   */
+  onGlobal(held: HeldGlobal | null): void {
+    const training = this.#training
+    if (!held || training?.rebase !== 'pending' || held.round !== training.round) return
+    training.rebase = 'sent'
+    const { round, parameters, hash } = held
+    this.#options.runner.rebase({ round, parameters, hash }).then(
+      (taken) => log('base of round %d handed to the worker%s', round, taken ? '' : ' too late: no rebase'),
+      (error: unknown) => log.error('rebase of round %d failed: %O', round, error),
+    )
   }
 
   async submit(action: Extract<NextAction, { type: 'submit' }>, signal: AbortSignal): Promise<void> {

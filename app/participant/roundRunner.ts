@@ -84,6 +84,14 @@ export class RoundRunner {
     const meanLoss = stats.losses.reduce((a, b) => a + b, 0) / Math.max(1, stats.losses.length)
     return { work, startHash: start.hash, bytes, encoding, stats, meanLoss }
   }
+
+  /**
+   * Eager overlap: the committed base of `round` landed while the round trains from its eager start; the
+   * worker moves the round onto it (core/round/trainLocalRound `rebase`). False when the round was over.
+   */
+  rebase(parameters: { round: number; parameters: Float32Array; hash: `0x${string}` }): Promise<boolean> {
+    return this.#trainer.rebase({ ...parameters, parameters: parameters.parameters.slice() })
+  }
 }
 
 export type SubmitRoundParameters = {
@@ -98,7 +106,9 @@ export type SubmitRoundParameters = {
 
 /**
  * Sends a trained round: metadata (startHash only when the round did not start
- * from its base), the optional session-key signature, then the frame.
+ * from its base; rebasedAtStep when the worker moved it onto the base
+ * mid-round, the pseudo-gradient then being against the base), the optional
+ * session-key signature, then the frame.
  */
 export async function submitRound({
   relay,
@@ -132,6 +142,7 @@ export async function submitRound({
       version: PROTOCOL_VERSION,
       ...meta,
       ...(startHash !== baseHash ? { startHash } : {}),
+      ...(startHash !== baseHash && stats.rebasedAtStep !== null ? { rebasedAtStep: stats.rebasedAtStep } : {}),
       updateBytes: bytes.byteLength,
       ...(signature ? { signature } : {}),
     },

@@ -34,6 +34,13 @@ export type ContributionRecord = {
   bytes: number
   steps: number
   seconds: number
+  /** Where the round started: the committed global, or an eager start (core/round/overlap). */
+  start: 'global' | 'eager'
+  /**
+   * Eager start only: inner steps done before the round's committed base landed and the worker moved the
+   * round onto it; null when it did not land during the round (or the round started from the global).
+   */
+  rebasedAtStep: number | null
   at: number
 }
 

@@ -82,6 +82,12 @@ export const submitSchema = z.strictObject({
    * (core/round/overlap) the previous global stepped by this peer's own accepted previous-round update.
    */
   startHash: hash.optional(),
+  /**
+   * Eager start + rebase (core/round/trainLocalRound): the round trained this many inner steps from `startHash`,
+   * then the committed base landed and the local parameters moved by base − start; the rest of the round and the
+   * pseudo-gradient are against `baseHash`. Absent: no rebase (the pseudo-gradient is against the start).
+   */
+  rebasedAtStep: z.number().int().min(0).optional(),
   /** core/wire updateHash (keccak256) of the binary frame that follows. */
   updateHash: hash,
   /** Byte length of the binary frame that follows. */

@@ -55,6 +55,8 @@ export class SubmissionIntake {
     if (!live) return this.reject(undefined, meta, 'unknown-run', `No run ${meta.runId}.`)
     const early = checkSubmission(live.state, { meta, now: this.now() })
     if (early) return this.reject(live, meta, early, `Rejected before reading: ${early}.`)
+    if ((meta.rebasedAtStep ?? 0) > live.state.config.innerSteps)
+      return this.reject(live, meta, 'bad-request', `Rebased at step ${meta.rebasedAtStep}, past the round's end.`)
     if (meta.updateBytes > MAX_UPDATE_BYTES)
       return this.reject(live, meta, 'too-large', `Update of ${meta.updateBytes} bytes exceeds ${MAX_UPDATE_BYTES}.`)
     if (live.inFlight.has(meta.peerId))
