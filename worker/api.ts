@@ -80,6 +80,11 @@ export type TrainRoundParameters = {
   train?: Partial<TrainConfig> | undefined
   /** How to compress the pseudo-gradient; dense fp32 when omitted. */
   compression?: UpdateEncoding | undefined
+  /**
+   * Eager overlap: the inner step by which the round's committed base must have come through rebase();
+   * the round waits there until it does (core/round eagerRebaseBy). Omitted: never waits.
+   */
+  rebaseBy?: number | undefined
   /** Also return the uncompressed pseudo-gradient (tests, benches; costs one more transfer). */
   returnPseudoGradient?: boolean | undefined
 }

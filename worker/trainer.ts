@@ -73,6 +73,10 @@ export class Trainer {
   #round: number | null = null
   /** A round's committed base handed over by rebase(), taken by that round's next inner step. */
   #rebase: { round: number; parameters: Float32Array } | null = null
+  /** A round waiting (rebaseBy) for its committed base: rebase() wakes it. */
+  #rebaseWaiter: { round: number; wake: () => void } | null = null
+  /** The round that has taken its base already. */
+  #rebasedRound: number | null = null
 
   async init(parameters: InitParameters = {}): Promise<InitReturnType> {
     if (this.#controller) throw new TrainerBusyError()
@@ -159,6 +163,7 @@ export class Trainer {
           const spent = now - stepStarted
           computeMs += spent
           lastStep = step.step + 1
+          const mustRebase = parameters.rebaseBy !== undefined && lastStep >= parameters.rebaseBy && lastStep < steps
           onProgress?.({
             round,
             step: step.step + 1,
@@ -169,6 +174,8 @@ export class Trainer {
             computeSeconds: computeMs / 1000,
           })
           await this.#throttle(spent, controller.signal)
+          // Waiting for the base is not compute: the clock restarts after it.
+          if (mustRebase) await this.#awaitRebase(round, controller.signal)
           stepStarted = performance.now()
         },
       })
@@ -226,6 +233,7 @@ export class Trainer {
       return false
     }
     this.#rebase = { round, parameters: flat }
+    if (this.#rebaseWaiter?.round === round) this.#rebaseWaiter.wake()
     return true
   }
 
@@ -233,7 +241,24 @@ export class Trainer {
     const pending = this.#rebase
     if (pending?.round !== round) return null
     this.#rebase = null
+    this.#rebasedRound = round
     return pending.parameters
+  }
+
+  /** Eager overlap's bound: no further inner step of `round` until its base is here (or the round is stopped). */
+  async #awaitRebase(round: number, signal: AbortSignal): Promise<void> {
+    while (this.#rebasedRound !== round && this.#rebase?.round !== round && !signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          signal.removeEventListener('abort', wake)
+          resolve()
+        }
+        this.#rebaseWaiter = { round, wake }
+        signal.addEventListener('abort', wake, { once: true })
+      })
+      this.#rebaseWaiter = null
+    }
+    signal.throwIfAborted()
   }
 
   /** trainLocalRound sets the start parameters; the model is only created once per shape. */

@@ -1,4 +1,5 @@
 import { logger } from '../../core/log.ts'
+import { eagerRebaseBy } from '../../core/round/constants.ts'
 import { chooseEncoding, type EncodingChoice, recordMeasurement } from './adaptiveEncoding.ts'
 import { MAX_LOSS_POINTS } from './constants.ts'
 import { pushContribution, updateContribution } from './contributions.ts'
@@ -104,6 +105,7 @@ export class Contributor {
               layout: held.layout,
               outerLearningRate: work.outerLearningRate,
             }),
+            rebaseBy: eagerRebaseBy(work.steps),
           }
     const round = work.round
     this.#done.add(round)

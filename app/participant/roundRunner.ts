@@ -18,6 +18,8 @@ export type RoundStart = {
   config: ModelConfig
   parameters: Float32Array
   hash: `0x${string}`
+  /** Eager start: the inner step by which the committed base must have landed (core/round eagerRebaseBy). */
+  rebaseBy?: number
 }
 
 /** A round trained and not yet submitted. */
@@ -76,7 +78,14 @@ export class RoundRunner {
     }
     const tokens = await this.#corpus.shardTokens(work, { signal })
     const result = await this.#trainer.trainRound(
-      { round: work.round, tokens, steps: work.steps, seed: work.seed, compression: encoding },
+      {
+        round: work.round,
+        tokens,
+        steps: work.steps,
+        seed: work.seed,
+        compression: encoding,
+        ...(start.rebaseBy !== undefined ? { rebaseBy: start.rebaseBy } : {}),
+      },
       { signal, onProgress },
     )
     const { bytes, stats } = result

@@ -1,2 +1,14 @@
 /** Bits of the global update every tab applies (core/wire): int8 blocks are ~4x smaller than fp32. */
 export const GLOBAL_UPDATE_BITS = 8 as const
+
+/**
+ * Eager overlap: the share of a round a tab may train from its eager start before its committed base must
+ * have landed (it waits for it there). Bounds how long a round runs from the proxy: measured, a round that
+ * never rebases costs accuracy (README), one rebased by mid-round does not.
+ */
+export const EAGER_REBASE_BY = 0.5
+
+/** The inner step by which an eager round must have rebased (at least 1). */
+export function eagerRebaseBy(steps: number): number {
+  return Math.max(1, Math.ceil(steps * EAGER_REBASE_BY))
+}

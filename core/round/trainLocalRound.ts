@@ -67,13 +67,14 @@ export async function trainLocalRound(parameters: TrainLocalRoundParameters): Pr
     startStep,
     ...(optimizer ? { optimizer } : {}),
     onStep: async (event) => {
+      // After the caller's hook: a tab that must not train further without its base waits for it there.
+      await onStep?.(event)
       const target = rebasedAtStep === null ? rebase?.() : null
       if (target) {
         model.setParameters(rebaseParameters({ parameters: await model.getParametersAsync(), start, base: target }))
         base = target
         rebasedAtStep = event.step + 1
       }
-      await onStep?.(event)
     },
     ...(parameters.signal ? { signal: parameters.signal } : {}),
   })
