@@ -182,15 +182,13 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       const errors: number[] = []
       let trainLoss = 0
       for (const peer of simPeers) {
-        const eager = run.overlap === 'eager' && previousGlobal !== null && peer.lastUpdate !== null
-        const start =
-          eager && previousGlobal && peer.lastUpdate
-            ? eagerStart({
-                global: previousGlobal,
-                ownUpdate: peer.lastUpdate,
-                outerLearningRate: run.outerLearningRate,
-              })
-            : outer.parameters
+        // Eager overlap: a peer whose last update was accepted starts from its eager start, and the round's
+        // committed base (already computed here) lands `rebaseStep` steps in.
+        const eager =
+          run.overlap === 'eager' && previousGlobal && peer.lastUpdate
+            ? { global: previousGlobal, ownUpdate: peer.lastUpdate }
+            : null
+        const start = eager ? eagerStart({ ...eager, outerLearningRate: run.outerLearningRate }) : outer.parameters
         const { shard, batchSeed } = peerShard({ runId, round, peerId: peer.id, seed: run.seed, shards: run.shards })
         const window = shardWindow({ length: train.length, shard, shards: run.shards })
         const stepStarted = performance.now()
@@ -205,15 +203,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
           startStep: round * innerSteps,
           optimizer: peer.optimizer,
           encoding: peer.encoding,
-          // The committed base of this round lands `rebaseStep` steps into it (see eagerRebaseStep).
-          ...(eager
-            ? {
-                rebase: (() => {
-                  let steps = 0
-                  return () => (++steps >= rebaseStep ? outer.parameters : null)
-                })(),
-              }
-            : {}),
+          ...(eager ? { rebase: landsAfter(rebaseStep, outer.parameters) } : {}),
           compressor: peer.compressor,
           signal,
         })
@@ -324,4 +314,10 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     cpuSeconds: (user + system) / 1e6,
     valLossByRound,
   }
+}
+
+/** A rebase poll (trainLocalRound polls once per inner step) that hands over `base` at the `steps`-th poll. */
+function landsAfter(steps: number, base: Float32Array): () => Float32Array | null {
+  let polls = 0
+  return () => (++polls >= steps ? base : null)
 }
