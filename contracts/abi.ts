@@ -463,6 +463,12 @@ export const rewardDistributorAbi = [
       },
       {
         indexed: false,
+        internalType: 'bytes32',
+        name: 'organizerRunId',
+        type: 'bytes32',
+      },
+      {
+        indexed: false,
         internalType: 'address',
         name: 'coordinator',
         type: 'address',
@@ -527,7 +533,7 @@ export const rewardDistributorAbi = [
     inputs: [
       {
         internalType: 'bytes32',
-        name: 'runId',
+        name: 'organizerRunId',
         type: 'bytes32',
       },
       {
@@ -542,7 +548,13 @@ export const rewardDistributorAbi = [
       },
     ],
     name: 'createRun',
-    outputs: [],
+    outputs: [
+      {
+        internalType: 'bytes32',
+        name: 'runId',
+        type: 'bytes32',
+      },
+    ],
     stateMutability: 'nonpayable',
     type: 'function',
   },
@@ -740,6 +752,30 @@ export const rewardDistributorAbi = [
     name: 'renounceOwnership',
     outputs: [],
     stateMutability: 'nonpayable',
+    type: 'function',
+  },
+  {
+    inputs: [
+      {
+        internalType: 'address',
+        name: 'organizer',
+        type: 'address',
+      },
+      {
+        internalType: 'bytes32',
+        name: 'organizerRunId',
+        type: 'bytes32',
+      },
+    ],
+    name: 'runKeyOf',
+    outputs: [
+      {
+        internalType: 'bytes32',
+        name: '',
+        type: 'bytes32',
+      },
+    ],
+    stateMutability: 'pure',
     type: 'function',
   },
   {

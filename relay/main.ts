@@ -9,9 +9,11 @@ import { Coordinator } from './coordinator/Coordinator.ts'
 import { type CoordinatorService, coordinatorService } from './coordinator/coordinatorService.ts'
 import { createHttpServer } from './http/createHttpServer.ts'
 import { settlementRoutes } from './http/settlementRoutes.ts'
+import { SiweSessions } from './http/siwe.ts'
 import { createRelayNode } from './libp2p/createRelayNode.ts'
 import { type SettlementWire, wireSettlement } from './settlement/wireSettlement.ts'
 import { Store } from './store/openStore.ts'
+import { createFileRunOrganizers } from './store/runOrganizers.ts'
 import { writeFileAtomic } from './store/writeFileAtomic.ts'
 import { Validator } from './validation/Validator.ts'
 
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
   let service: CoordinatorService | undefined
   let wire: SettlementWire | undefined
   const coordinator = new Coordinator({ store, heartbeatMs: config.heartbeatMs })
+  const organizers = createFileRunOrganizers({ dataDir: config.dataDir })
   // Subscribers of the coordinator's events: the gossip publisher (the service, once started), settlement
   // (credits accepted contributions, closes epochs on commits) and the validator (a held-out loss per commit).
   const validator = new Validator({ store, dataDir: config.dataDir, coordinator })
@@ -45,6 +48,7 @@ async function main(): Promise<void> {
   if (config.rpcUrl)
     wire = await wireSettlement({
       coordinator,
+      organizers,
       config: {
         rpcUrl: config.rpcUrl,
         chainId: config.chainId,
@@ -69,6 +73,8 @@ async function main(): Promise<void> {
   const server = createHttpServer({
     coordinator,
     adminToken,
+    organizers,
+    siwe: new SiweSessions(wire ? { chainId: wire.info.chainId } : {}),
     staticDir: config.staticDir,
     dataDir: config.dataDir,
     extraRoutes: settlementRoutes({ wire }),

@@ -38,6 +38,7 @@ type Started = {
   rpcUrl: string
   chainId: number
   distributor: Address
+  organizer: Address
   runId: string
 }
 let start: ChildProcess | undefined
@@ -132,7 +133,7 @@ describe.skipIf(!chromiumAvailable())('settlement', () => {
     const publicClient = createPublicClient({ chain, transport: http(started.rpcUrl), pollingInterval: 50 })
     const info = await api<{ coordinator: Address; distributor: Address; chainId: number }>('/api/chain')
     expect(info.chainId).toBe(started.chainId)
-    const key = runKey(started.runId)
+    const key = runKey({ organizer: started.organizer, runId: started.runId })
     const write = { address: started.distributor, abi: rewardDistributorAbi } as const
 
     // One tab, no WebRTC: Chromium's defaults suffice (loopback page to loopback anvil is no local-network request).

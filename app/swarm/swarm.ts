@@ -1,5 +1,6 @@
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Message } from '@libp2p/gossipsub'
-import type { PeerId } from '@libp2p/interface'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { logger } from '../../core/log.ts'
@@ -70,6 +71,7 @@ export class Swarm extends EventTarget {
   readonly relayPeerId: PeerId
   #options: Required<Omit<SwarmOptions, 'relayAddress' | 'iceServers'>> & { iceServers: RTCIceServer[] }
   #node: BrowserNode | undefined
+  #privateKey: PrivateKey | undefined
   #handlers = new Map<string, Set<(message: SwarmMessage) => void>>()
   #firstSeen = new Map<string, number>()
   #dialing = new Set<string>()
@@ -131,7 +133,10 @@ export class Swarm extends EventTarget {
 
   async start({ signal }: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.#node !== undefined) return
-    const node = await createBrowserNode({ iceServers: this.#options.iceServers, signal })
+    // The swarm holds its own key so it can co-sign what names this peer (core/receipts peerLinkPeerMessage).
+    const privateKey = await generateKeyPair('Ed25519')
+    const node = await createBrowserNode({ iceServers: this.#options.iceServers, privateKey, signal })
+    this.#privateKey = privateKey
     this.#node = node
     this.#stopController = new AbortController()
     node.addEventListener('peer:connect', this.#onConnect)
@@ -173,6 +178,12 @@ export class Swarm extends EventTarget {
     this.#node = undefined
     this.#firstSeen.clear()
     await node.stop()
+  }
+
+  /** Signs `message` with this tab's libp2p peer key (what `peerId` names); only while started. */
+  async signWithPeerKey(message: Uint8Array): Promise<Uint8Array> {
+    if (this.#node === undefined || this.#privateKey === undefined) throw new SwarmNotStartedError('signWithPeerKey')
+    return this.#privateKey.sign(message)
   }
 
   /** Publishes to a gossip topic (reaches the relay and every tab subscribed to it). */

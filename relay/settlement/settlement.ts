@@ -31,6 +31,7 @@ import {
   UnknownPeerLinkError,
   WrongChainError,
 } from './errors.ts'
+import { verifyPeerKeySignature } from './verifyPeerKeySignature.ts'
 
 const log = logger('relay:settlement')
 
@@ -60,8 +61,15 @@ export type SubmitContributionParameters = {
   /** The PeerLink can travel with the contribution or be sent once before via submitPeerLink. */
   link?: PeerLink
   linkSignature?: Hex
+  /** The link's co-signature by its peer's libp2p key (required with `link`). */
+  linkPeerSignature?: Hex
   /** What the coordinator itself received this round; the signed record must name the same hashes. */
   expected?: { modelHash?: Hex; updateHash?: Hex }
+  /**
+   * The on-chain key (core/receipts runKey: organizer + run id) the credit is filed under; the contribution's own
+   * runId (the run id the tab signed) by default.
+   */
+  runKey?: Hex
   signal?: AbortSignal
 }
 export type SubmitContributionReturnType = { wallet: Address; epoch: bigint; work: bigint }
@@ -117,9 +125,22 @@ export class SettlementService {
     return round / this.init.roundsPerEpoch
   }
 
-  /** Verifies and keeps a wallet-signed PeerLink (once per tab session). */
-  async submitPeerLink({ link, signature }: { link: PeerLink; signature: Hex; signal?: AbortSignal }) {
+  /**
+   * Verifies and keeps a PeerLink signed by its wallet AND co-signed by its peer's libp2p key (once per tab
+   * session). Peer ids are public: without the peer key any wallet could take over any tab's credits.
+   */
+  async submitPeerLink({
+    link,
+    signature,
+    peerSignature,
+  }: {
+    link: PeerLink
+    signature: Hex
+    peerSignature: Hex
+    signal?: AbortSignal
+  }) {
     const verified = await verifyPeerLink({ domain: this.domain, link, signature, now: this.init.now() })
+    await verifyPeerKeySignature({ domain: this.domain, link: verified.link, peerSignature })
     await this.store.putLink({ link: verified.link, signature })
     return { wallet: verified.wallet, sessionKey: verified.sessionKey }
   }
@@ -128,7 +149,10 @@ export class SettlementService {
   async submitContribution(parameters: SubmitContributionParameters): Promise<SubmitContributionReturnType> {
     const { contribution, signature, expected, signal } = parameters
     let { link, linkSignature } = parameters
-    if (!link || !linkSignature) {
+    // A link that travels with the contribution must be co-signed by its peer key, like one sent alone.
+    if (link && linkSignature)
+      await verifyPeerKeySignature({ domain: this.domain, link, peerSignature: parameters.linkPeerSignature ?? '0x' })
+    else {
       const stored = await this.store.getLink(contribution.peerId)
       if (!stored) throw new UnknownPeerLinkError({ peerId: contribution.peerId })
       ;({ link, signature: linkSignature } = stored)
@@ -147,7 +171,8 @@ export class SettlementService {
         throw new ContributionMismatchError({ field, expected: want, actual: verified.contribution[field] })
     }
     signal?.throwIfAborted()
-    const { runId, round, peerId, workDone } = verified.contribution
+    const { round, peerId, workDone } = verified.contribution
+    const runId = parameters.runKey ?? verified.contribution.runId
     const epoch = this.epochOf(round)
     if (await this.store.getEpoch({ runId, epoch })) throw new EpochClosedError({ runId, epoch })
     const work = minBig(workDone, this.init.maxWorkPerContribution)

@@ -21,6 +21,7 @@ import { runKey } from '../../core/receipts/runKey.ts'
 import type { PeerLink } from '../../core/receipts/types.ts'
 import type { Coordinator } from '../coordinator/Coordinator.ts'
 import type { ContributionAccepted, RoundCommitted } from '../coordinator/events.ts'
+import type { RunOrganizers } from '../store/runOrganizers.ts'
 import { type SettlementService, settlement } from './settlement.ts'
 import { createSqliteCreditStore, type SqliteCreditStore } from './sqliteCreditStore.ts'
 
@@ -49,9 +50,9 @@ export type ChainInfo = {
   distributor: Address
   coordinator: Address
   roundsPerEpoch: number
-  /** On-chain keys (core/receipts runKey) of the coordinator's runs. */
+  /** On-chain keys (core/receipts runKey: organiser + run id) of the coordinator's runs that have an organiser. */
   runIds: Hex[]
-  runs: { id: string; key: Hex }[]
+  runs: { id: string; organizer: Address; key: Hex }[]
 }
 
 /**
@@ -65,6 +66,7 @@ export class SettlementWire {
   readonly info: Omit<ChainInfo, 'runIds' | 'runs'>
   private readonly store: SqliteCreditStore
   private readonly coordinator: Coordinator
+  private readonly organizers: Pick<RunOrganizers, 'get'>
   private readonly epochPool: bigint | undefined
   private readonly rpe: bigint
   /** Credits being verified: an epoch closes only after the credits of its rounds landed. */
@@ -78,12 +80,14 @@ export class SettlementWire {
     settlement: SettlementService
     store: SqliteCreditStore
     coordinator: Coordinator
+    organizers: Pick<RunOrganizers, 'get'>
     info: SettlementWire['info']
     epochPool?: bigint | undefined
   }) {
     this.settlement = init.settlement
     this.store = init.store
     this.coordinator = init.coordinator
+    this.organizers = init.organizers
     this.info = init.info
     this.epochPool = init.epochPool
     this.rpe = BigInt(init.info.roundsPerEpoch)
@@ -94,13 +98,33 @@ export class SettlementWire {
   }
 
   chainInfo(): ChainInfo {
-    const runs = this.coordinator.listRuns().map((r) => ({ id: r.runId, key: runKey(r.runId) }))
+    const runs = this.coordinator.listRuns().flatMap((r) => {
+      const organizer = this.organizers.get(r.runId)
+      return organizer ? [{ id: r.runId, organizer, key: runKey({ organizer, runId: r.runId }) }] : []
+    })
     return { ...this.info, runIds: runs.map((r) => r.key), runs }
   }
 
-  /** Verifies and keeps a wallet-signed PeerLink (POST /api/link). */
-  async link({ link, signature, signal }: { link: PeerLink; signature: Hex; signal?: AbortSignal }) {
-    return this.settlement.submitPeerLink({ link, signature, ...(signal ? { signal } : {}) })
+  /** The on-chain key of a run: its organiser's (organiser, run id); a run without an organiser is not settled. */
+  keyOf(runId: string): Hex {
+    const organizer = this.organizers.get(runId)
+    if (!organizer) throw new Error(`run ${runId} has no organiser, so no pool on chain: it is not settled`)
+    return runKey({ organizer, runId })
+  }
+
+  /** Verifies and keeps a PeerLink signed by its wallet and co-signed by its peer key (POST /api/link). */
+  async link({
+    link,
+    signature,
+    peerSignature,
+    signal,
+  }: {
+    link: PeerLink
+    signature: Hex
+    peerSignature: Hex
+    signal?: AbortSignal
+  }) {
+    return this.settlement.submitPeerLink({ link, signature, peerSignature, ...(signal ? { signal } : {}) })
   }
 
   /** Each committed round: the last round of an epoch, or the last round of the run (a partial epoch is paid too), closes its epoch. */
@@ -119,7 +143,7 @@ export class SettlementWire {
       for (const t of targets) {
         try {
           const closed = await this.settlement.closeEpoch({
-            runId: runKey(t.runId),
+            runId: this.keyOf(t.runId),
             epoch: t.epoch,
             ...(this.epochPool === undefined ? {} : { pool: this.epochPool }),
           })
@@ -177,6 +201,7 @@ export class SettlementWire {
       contribution,
       signature,
       expected: { updateHash: contribution.updateHash, modelHash: contribution.modelHash },
+      runKey: this.keyOf(meta.runId),
     })
     log('credited %s round %d (epoch %d): %d tokens to %s', meta.runId, meta.round, epoch, work, wallet)
   }
@@ -197,9 +222,11 @@ export function roundTokenBudget(config: Pick<RunConfig, 'preset' | 'innerSteps'
 export async function wireSettlement({
   config,
   coordinator,
+  organizers,
 }: {
   config: SettlementWireConfig
   coordinator: Coordinator
+  organizers: Pick<RunOrganizers, 'get'>
 }): Promise<SettlementWire> {
   const { rpcUrl, signal, pollingInterval = 250 } = config
   const probe = createPublicClient({ transport: http(rpcUrl) })
@@ -244,6 +271,7 @@ export async function wireSettlement({
     settlement: service,
     store,
     coordinator,
+    organizers,
     epochPool: config.epochPool,
     info: { chainId, rpcUrl, distributor, coordinator: account.address, roundsPerEpoch: config.roundsPerEpoch },
   })
