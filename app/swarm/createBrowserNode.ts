@@ -26,6 +26,8 @@ export type CreateBrowserNodeParameters = {
    */
   iceServers?: RTCIceServer[]
   maxConnections?: number
+  /** Gossipsub app-specific score of a peer (Swarm's forwarder penalties). */
+  appSpecificScore?: (peerId: string) => number
   /** The tab's libp2p identity; a fresh Ed25519 key when omitted. */
   privateKey?: PrivateKey
   signal?: AbortSignal
@@ -39,7 +41,7 @@ export type CreateBrowserNodeParameters = {
  * never on relayed circuits.
  */
 export async function createBrowserNode(parameters: CreateBrowserNodeParameters = {}): Promise<BrowserNode> {
-  const { iceServers = [], maxConnections = MAX_CONNECTIONS, privateKey, signal } = parameters
+  const { iceServers = [], maxConnections = MAX_CONNECTIONS, privateKey, appSpecificScore, signal } = parameters
   signal?.throwIfAborted()
   patchInitChannelRace()
   const node = await createLibp2p({
@@ -62,6 +64,7 @@ export async function createBrowserNode(parameters: CreateBrowserNodeParameters 
         floodPublish: false,
         maxInboundDataLength: MAX_GOSSIP_MESSAGE_BYTES,
         maxOutboundBufferSize: 4 * MAX_GOSSIP_MESSAGE_BYTES,
+        ...(appSpecificScore ? { scoreParams: { appSpecificScore } } : {}),
       }),
     },
   })

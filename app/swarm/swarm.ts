@@ -19,6 +19,7 @@ import { type BrowserNode, createBrowserNode } from './createBrowserNode.ts'
 import { type DialDirectReturnType, dialDirect } from './dialDirect.ts'
 import { directPeers, isDirectConnection } from './directPeers.ts'
 import { SwarmAddressError, SwarmNotStartedError } from './errors.ts'
+import { ForwarderPenalties, originOnly } from './globalTopicValidator.ts'
 import { type RequestParameters, request } from './request.ts'
 
 const log = logger('app:swarm')
@@ -73,6 +74,10 @@ export class Swarm extends EventTarget {
   #node: BrowserNode | undefined
   #privateKey: PrivateKey | undefined
   #handlers = new Map<string, Set<(message: SwarmMessage) => void>>()
+  /** Topics only one peer may originate (restrictTopicOrigin), re-applied when the node starts. */
+  #origins = new Map<string, PeerId>()
+  /** Score penalties of peers that forwarded messages a topic's origin did not sign. */
+  readonly penalties = new ForwarderPenalties()
   #firstSeen = new Map<string, number>()
   #dialing = new Set<string>()
   #timer: ReturnType<typeof setTimeout> | undefined
@@ -135,13 +140,20 @@ export class Swarm extends EventTarget {
     if (this.#node !== undefined) return
     // The swarm holds its own key so it can co-sign what names this peer (core/receipts peerLinkPeerMessage).
     const privateKey = await generateKeyPair('Ed25519')
-    const node = await createBrowserNode({ iceServers: this.#options.iceServers, privateKey, signal })
+    const node = await createBrowserNode({
+      iceServers: this.#options.iceServers,
+      privateKey,
+      appSpecificScore: this.penalties.score,
+      signal,
+    })
     this.#privateKey = privateKey
     this.#node = node
     this.#stopController = new AbortController()
     node.addEventListener('peer:connect', this.#onConnect)
     node.addEventListener('peer:disconnect', this.#onDisconnect)
     node.services.pubsub.addEventListener('message', this.#onMessage)
+    for (const [topic, origin] of this.#origins)
+      node.services.pubsub.topicValidators.set(topic, originOnly(origin, this.penalties))
     for (const topic of this.#handlers.keys()) node.services.pubsub.subscribe(topic)
     try {
       await this.#dialRelay(signal)
@@ -191,8 +203,15 @@ export class Swarm extends EventTarget {
     await this.node.services.pubsub.publish(topic, data)
   }
 
-  /** Calls `handler` for each message on `topic`; returns the unsubscribe function. */
-  subscribe(topic: string, handler: (message: SwarmMessage) => void): () => void {
+  /**
+   * Calls `handler` for each message on `topic`; returns the unsubscribe function. With `origin`, only messages
+   * signed by that peer are delivered or forwarded; others are rejected and their forwarder's score drops.
+   */
+  subscribe(topic: string, handler: (message: SwarmMessage) => void, { origin }: { origin?: PeerId } = {}): () => void {
+    if (origin) {
+      this.#origins.set(topic, origin)
+      this.#node?.services.pubsub.topicValidators.set(topic, originOnly(origin, this.penalties))
+    }
     let handlers = this.#handlers.get(topic)
     if (handlers === undefined) {
       handlers = new Set()
@@ -205,6 +224,7 @@ export class Swarm extends EventTarget {
       if (handlers.size > 0) return
       this.#handlers.delete(topic)
       this.#node?.services.pubsub.unsubscribe(topic)
+      // The validator stays: a forged update must not pass through this node after it stops listening either.
     }
   }
 
