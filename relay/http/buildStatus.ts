@@ -43,7 +43,7 @@ function buildRunReport(coordinator: Coordinator, runId: string): RunReport {
       upPerPeer: r.accepted > 0 ? r.update_bytes / r.accepted : 0,
       down: r.global_bytes,
     })),
-    rejected: Object.fromEntries(coordinator.store.eventsByDetail(runId, 'rejected').map((e) => [e.detail, e.n])),
+    rejected: coordinator.store.rejectionCounts(runId),
     timeline: rounds.map((r) => ({
       round: r.round,
       openedAt: r.opened_at,
