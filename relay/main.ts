@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { logger } from '../core/log.ts'
+import { CHECKPOINT_PROTOCOL } from '../core/protocol/constants.ts'
 import { parseRelayConfig } from './config.ts'
 import { Coordinator } from './coordinator/Coordinator.ts'
 import { type CoordinatorService, coordinatorService } from './coordinator/coordinatorService.ts'
@@ -11,6 +12,7 @@ import { createHttpServer } from './http/createHttpServer.ts'
 import { settlementRoutes } from './http/settlementRoutes.ts'
 import { SiweSessions } from './http/siwe.ts'
 import { createRelayNode } from './libp2p/createRelayNode.ts'
+import { PeerLimits } from './libp2p/limits.ts'
 import { type SettlementWire, wireSettlement } from './settlement/wireSettlement.ts'
 import { Store } from './store/openStore.ts'
 import { createFileRunOrganizers } from './store/runOrganizers.ts'
@@ -62,12 +64,17 @@ async function main(): Promise<void> {
       store.close()
       throw error
     })
+  const limits = new PeerLimits()
   const { node, multiaddrs } = await createRelayNode({
     dataDir: config.dataDir,
     host: config.host,
     port: config.p2pPort,
+    limits,
   })
-  service = coordinatorService({ coordinator })({ registrar: node, pubsub: node.services.pubsub })
+  service = coordinatorService({ coordinator })({
+    registrar: limits.registrar(node, { [CHECKPOINT_PROTOCOL]: { download: true } }),
+    pubsub: node.services.pubsub,
+  })
   await service.start()
   const adminToken = loadAdminToken(config.dataDir, config.adminToken)
   const server = createHttpServer({
