@@ -100,6 +100,7 @@ export async function createRelayNode(parameters: CreateRelayNodeParameters): Pr
       // Tabs dial private addresses (the test netns, a LAN): allow them.
       connectionGater: {
         denyDialMultiaddr: () => false,
+        denyInboundConnection: (maConn) => parameters.limits?.denyInboundRaw(maConn.remoteAddr) ?? false,
         denyInboundEncryptedConnection: (peerId, maConn) =>
           parameters.limits?.denyInbound(peerId, maConn.remoteAddr) ?? false,
       },

@@ -69,6 +69,8 @@ export class PeerLimits {
   readonly #peers = new Map<string, PeerEntry>()
   readonly #addresses = new Map<string, { bucket: Bucket; peers: Set<string> }>()
   readonly #banned = new Map<string, number>()
+  /** Addresses a banned peer connected from: new connections from them are throttled before their handshake. */
+  readonly #throttled = new Map<string, { bucket: Bucket; until: number }>()
 
   constructor(init: PeerLimitsInit = {}) {
     const { now = Date.now, ...limits } = init
@@ -115,6 +117,25 @@ export class PeerLimits {
   }
 
   /**
+   * Connection gater hook (`denyInboundConnection`, before the handshake): an address a banned peer used gets one
+   * new connection per second while the ban lasts, so a banned peer that keeps redialling cannot spend the
+   * relay's CPU on handshakes. Peers already connected from that address (a shared NAT) keep their connections.
+   */
+  denyInboundRaw = (remoteAddr: Multiaddr | undefined): boolean => {
+    const ip = ipOf(remoteAddr)
+    const throttle = ip ? this.#throttled.get(ip) : undefined
+    if (!ip || !throttle) return false
+    const now = this.#now()
+    if (throttle.until < now) {
+      this.#throttled.delete(ip)
+      return false
+    }
+    if (throttle.bucket.take(now)) return false
+    this.counters.refusedConnections++
+    return true
+  }
+
+  /**
    * Connection gater hook (`denyInboundEncryptedConnection`): refuses banned peers, and a new identity from an
    * address that has used up its budget of new identities.
    */
@@ -124,7 +145,7 @@ export class PeerLimits {
       this.counters.refusedConnections++
       return true
     }
-    const ip = remoteAddr?.getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6')?.value
+    const ip = ipOf(remoteAddr)
     if (!ip) return false
     const now = this.#now()
     let address = this.#addresses.get(ip)
@@ -183,9 +204,18 @@ export class PeerLimits {
     this.counters.bans++
     peer.strikes = 0
     log('peer %s banned for %d ms after repeated refusals', id, this.#init.banMs)
-    for (const c of peer.connections) c.abort(new Error('Disconnected by the relay: per-peer limits exceeded.'))
+    for (const c of peer.connections) {
+      const ip = ipOf(c.remoteAddr)
+      if (ip) this.#throttled.set(ip, { bucket: new Bucket(1, 1_000, now), until: now + this.#init.banMs })
+      c.abort(new Error('Disconnected by the relay: per-peer limits exceeded.'))
+    }
+    evictOldest(this.#throttled, this.#init.maxTracked)
     peer.connections.clear()
   }
+}
+
+function ipOf(addr: Multiaddr | undefined): string | undefined {
+  return addr?.getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6')?.value
 }
 
 function evictOldest(map: Map<string, unknown>, max: number): void {
