@@ -108,6 +108,7 @@ export class RelayLink extends EventTarget {
     // The relay is the coordinator: only updates it signed are applied (and forwarded).
     this.#unsubscribe = swarm.subscribe(globalTopic(response.runId), this.#options.onGlobal, {
       origin: swarm.relayPeerId,
+      onRefused: () => cell.set({ updatesRefused: cell.state.updatesRefused + 1 }),
     })
     cell.set({
       runId: response.runId,

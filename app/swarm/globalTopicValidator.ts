@@ -41,10 +41,23 @@ export class ForwarderPenalties {
  * Gossipsub has already checked the message's StrictSign signature against `from`, so `from` is proven. A message
  * from anyone else, or unsigned, is Rejected: not delivered to the app, not forwarded, and its forwarder penalised.
  */
-export function originOnly(origin: PeerId, penalties?: ForwarderPenalties): TopicValidatorFn {
+export function originOnly(
+  origin: PeerId,
+  {
+    penalties,
+    onRefused,
+  }: {
+    penalties?: ForwarderPenalties
+    onRefused?: (refused: { from: string | undefined; forwarder: string }) => void
+  } = {},
+): TopicValidatorFn {
   return (forwarder, message) => {
     if (message.type === 'signed' && message.from.equals(origin)) return TopicValidatorResult.Accept
     penalties?.record(forwarder)
+    onRefused?.({
+      from: message.type === 'signed' ? message.from.toString() : undefined,
+      forwarder: forwarder.toString(),
+    })
     return TopicValidatorResult.Reject
   }
 }

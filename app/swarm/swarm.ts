@@ -1,5 +1,5 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import type { Message } from '@libp2p/gossipsub'
+import type { Message, TopicValidatorFn } from '@libp2p/gossipsub'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
@@ -19,7 +19,7 @@ import { type BrowserNode, createBrowserNode } from './createBrowserNode.ts'
 import { type DialDirectReturnType, dialDirect } from './dialDirect.ts'
 import { directPeers, isDirectConnection } from './directPeers.ts'
 import { SwarmAddressError, SwarmNotStartedError } from './errors.ts'
-import { ForwarderPenalties, originOnly } from './globalTopicValidator.ts'
+import { ForwarderPenalties, originOnly, type RefusedMessage } from './globalTopicValidator.ts'
 import { type RequestParameters, request } from './request.ts'
 
 const log = logger('app:swarm')
@@ -74,8 +74,8 @@ export class Swarm extends EventTarget {
   #node: BrowserNode | undefined
   #privateKey: PrivateKey | undefined
   #handlers = new Map<string, Set<(message: SwarmMessage) => void>>()
-  /** Topics only one peer may originate (restrictTopicOrigin), re-applied when the node starts. */
-  #origins = new Map<string, PeerId>()
+  /** Validators of topics only one peer may originate (originOnly), installed again when the node starts. */
+  #validators = new Map<string, TopicValidatorFn>()
   /** Score penalties of peers that forwarded messages a topic's origin did not sign. */
   readonly penalties = new ForwarderPenalties()
   #firstSeen = new Map<string, number>()
@@ -152,8 +152,7 @@ export class Swarm extends EventTarget {
     node.addEventListener('peer:connect', this.#onConnect)
     node.addEventListener('peer:disconnect', this.#onDisconnect)
     node.services.pubsub.addEventListener('message', this.#onMessage)
-    for (const [topic, origin] of this.#origins)
-      node.services.pubsub.topicValidators.set(topic, originOnly(origin, this.penalties))
+    for (const [topic, validator] of this.#validators) node.services.pubsub.topicValidators.set(topic, validator)
     for (const topic of this.#handlers.keys()) node.services.pubsub.subscribe(topic)
     try {
       await this.#dialRelay(signal)
@@ -205,12 +204,18 @@ export class Swarm extends EventTarget {
 
   /**
    * Calls `handler` for each message on `topic`; returns the unsubscribe function. With `origin`, only messages
-   * signed by that peer are delivered or forwarded; others are rejected and their forwarder's score drops.
+   * signed by that peer are delivered or forwarded; others are rejected (`onRefused` hears of each) and their
+   * forwarder's score drops.
    */
-  subscribe(topic: string, handler: (message: SwarmMessage) => void, { origin }: { origin?: PeerId } = {}): () => void {
+  subscribe(
+    topic: string,
+    handler: (message: SwarmMessage) => void,
+    { origin, onRefused }: { origin?: PeerId; onRefused?: (refused: RefusedMessage) => void } = {},
+  ): () => void {
     if (origin) {
-      this.#origins.set(topic, origin)
-      this.#node?.services.pubsub.topicValidators.set(topic, originOnly(origin, this.penalties))
+      const validator = originOnly(origin, { penalties: this.penalties, ...(onRefused ? { onRefused } : {}) })
+      this.#validators.set(topic, validator)
+      this.#node?.services.pubsub.topicValidators.set(topic, validator)
     }
     let handlers = this.#handlers.get(topic)
     if (handlers === undefined) {
