@@ -36,6 +36,9 @@ export class ForwarderPenalties {
   }
 }
 
+/** A message refused on an origin-only topic: its claimed origin (if signed) and the peer that forwarded it. */
+export type RefusedMessage = { from: string | undefined; forwarder: string }
+
 /**
  * Gossipsub validator for a topic only one peer may originate (a run's global updates: the coordinator).
  * Gossipsub has already checked the message's StrictSign signature against `from`, so `from` is proven. A message
@@ -43,13 +46,7 @@ export class ForwarderPenalties {
  */
 export function originOnly(
   origin: PeerId,
-  {
-    penalties,
-    onRefused,
-  }: {
-    penalties?: ForwarderPenalties
-    onRefused?: (refused: { from: string | undefined; forwarder: string }) => void
-  } = {},
+  { penalties, onRefused }: { penalties?: ForwarderPenalties; onRefused?: (refused: RefusedMessage) => void } = {},
 ): TopicValidatorFn {
   return (forwarder, message) => {
     if (message.type === 'signed' && message.from.equals(origin)) return TopicValidatorResult.Accept
