@@ -31,8 +31,9 @@ export class ForwarderPenalties {
     const entry = this.#penalties.get(peerId)
     if (!entry) return 0
     const value = entry.value * 0.5 ** ((this.#now() - entry.at) / PENALTY_HALF_LIFE_MS)
-    if (value > -0.01) this.#penalties.delete(peerId)
-    return value
+    if (value <= -0.01) return value
+    this.#penalties.delete(peerId)
+    return 0
   }
 }
 
