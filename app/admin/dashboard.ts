@@ -126,7 +126,8 @@ export function lossSeries(run: DashboardRun): ChartSeries[] {
   if (validation.length > 0)
     series.push({ label: 'validation loss', points: validation.map((r) => ({ x: r.round, y: r.validationLoss! })) })
   series.push({
-    label: 'mean training loss',
+    // What tabs report about their own steps: shown as such, never the run's headline (the validation loss is).
+    label: 'mean training loss (reported by tabs)',
     points: run.history.filter((r) => r.trainLoss !== null).map((r) => ({ x: r.round, y: r.trainLoss! })),
   })
   return series

@@ -23,7 +23,7 @@ export function recordRejection(
   const open = state.open
   // The round lists one rejection per peer it gave work to; anything more (a peer that never said hello, or the
   // same peer again) is only counted by the shell, so a flood of wrong submissions cannot grow the round.
-  if (!open || !open.assigned[peerId] || open.rejected.some((r) => r.peerId === peerId)) return state
+  if (!open?.assigned[peerId] || open.rejected.some((r) => r.peerId === peerId)) return state
   return { ...state, open: { ...open, rejected: [...open.rejected, { peerId, reason, at }] } }
 }
 

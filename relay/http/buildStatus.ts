@@ -1,3 +1,4 @@
+import { roundTokenBudget } from '../../core/coordinator/roundTokenBudget.ts'
 import {
   type PeerReport,
   type RunReport,
@@ -27,7 +28,9 @@ function buildRunReport(coordinator: Coordinator, runId: string): RunReport {
   const rounds = coordinator.store.rounds(runId).slice(-STATUS_ROUNDS)
   const recent = rounds.slice(-THROUGHPUT_WINDOW_ROUNDS)
   const span = recent.length > 0 ? recent[recent.length - 1]!.closed_at - recent[0]!.opened_at : 0
-  const tokens = recent.reduce((n, r) => n + r.tokens, 0)
+  // Throughput counts the work assignments handed out for accepted contributions, not the tokens tabs report.
+  const budget = Number(roundTokenBudget(state.config) ?? 0n)
+  const tokens = recent.reduce((n, r) => n + r.accepted * budget, 0)
   const open = state.open
   const peers = peerReports(coordinator, runId)
   return {

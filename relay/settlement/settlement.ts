@@ -70,6 +70,11 @@ export type SubmitContributionParameters = {
    * runId (the run id the tab signed) by default.
    */
   runKey?: Hex
+  /**
+   * Work to credit, decided by the coordinator (the assignment's token budget); the signed workDone (what the tab
+   * reports) when omitted. Capped by maxWorkPerContribution either way.
+   */
+  work?: bigint
   signal?: AbortSignal
 }
 export type SubmitContributionReturnType = { wallet: Address; epoch: bigint; work: bigint }
@@ -175,7 +180,7 @@ export class SettlementService {
     const runId = parameters.runKey ?? verified.contribution.runId
     const epoch = this.epochOf(round)
     if (await this.store.getEpoch({ runId, epoch })) throw new EpochClosedError({ runId, epoch })
-    const work = minBig(workDone, this.init.maxWorkPerContribution)
+    const work = minBig(parameters.work ?? workDone, this.init.maxWorkPerContribution)
     const fresh = await this.store.addCredit({ runId, epoch, round, peerId, account: verified.wallet, work })
     if (!fresh) throw new ContributionReplayError({ runId, round, peerId })
     if (parameters.link && parameters.linkSignature) await this.store.putLink({ link, signature: linkSignature })

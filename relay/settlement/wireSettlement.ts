@@ -10,11 +10,10 @@ import {
   type PublicClient,
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { DEFAULT_TRAIN_CONFIG } from '../../core/config/train.ts'
+import { roundTokenBudget } from '../../core/coordinator/roundTokenBudget.ts'
 import type { RunConfig } from '../../core/coordinator/types.ts'
 import { serializeError } from '../../core/errors/base.ts'
 import { logger } from '../../core/log.ts'
-import { isPresetName, MODEL_PRESETS } from '../../core/model/config.ts'
 import type { Submit } from '../../core/protocol/messages.ts'
 import { submissionContribution } from '../../core/protocol/submissionContribution.ts'
 import { runKey } from '../../core/receipts/runKey.ts'
@@ -194,24 +193,20 @@ export class SettlementWire {
   private async credit(meta: Submit, signature: Hex, config: RunConfig | undefined): Promise<void> {
     const contribution = submissionContribution(meta)
     const budget = config ? roundTokenBudget(config) : undefined
-    // workDone is signed as the tab's stats.tokens: a tab claiming more than its assignment allows gets nothing.
-    if (budget !== undefined && contribution.workDone > budget)
+    // workDone is signed as the tab's stats.tokens, a number it reports about itself: a tab claiming more than its
+    // assignment allows gets nothing, and the credit is the assignment's work, whatever the tab says it did.
+    if (budget === undefined) throw new Error(`run ${meta.runId} has no known token budget per round`)
+    if (contribution.workDone > budget)
       throw new Error(`workDone ${contribution.workDone} exceeds the round's budget ${budget}`)
     const { wallet, epoch, work } = await this.settlement.submitContribution({
       contribution,
       signature,
       expected: { updateHash: contribution.updateHash, modelHash: contribution.modelHash },
       runKey: this.keyOf(meta.runId),
+      work: budget,
     })
     log('credited %s round %d (epoch %d): %d tokens to %s', meta.runId, meta.round, epoch, work, wallet)
   }
-}
-
-/** Tokens one round of a run can process: batch × context length × H inner steps (the real assignment). */
-export function roundTokenBudget(config: Pick<RunConfig, 'preset' | 'innerSteps'>): bigint | undefined {
-  if (!isPresetName(config.preset)) return undefined
-  const { contextLength } = MODEL_PRESETS[config.preset]
-  return BigInt(DEFAULT_TRAIN_CONFIG.batchSize * contextLength * config.innerSteps)
 }
 
 /**
