@@ -232,6 +232,10 @@ describe.skipIf(!chromiumAvailable())('settlement', () => {
     await page.getByTestId('connect').click()
     await page.getByTestId('rewards-table').waitFor()
     expect(await page.getByTestId('claimable').textContent()).toBe('1 ETH')
+    // The run is named by its relay id and organiser (runs are keyed by both on chain), not by a bare key.
+    expect(await page.getByTestId('row-run').textContent()).toBe(
+      `${started.runId} · by ${started.organizer.slice(0, 6)}…${started.organizer.slice(-4)}`,
+    )
     const before = await publicClient.getBalance({ address: volunteer.address })
     await page.getByTestId('claim').click()
     await page.locator('[data-testid="row-claimed"], [data-testid="error"]').first().waitFor()
