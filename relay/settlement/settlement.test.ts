@@ -203,6 +203,15 @@ describe('settlement service', () => {
     expect(credited.wallet).toBe(alice.wallet.address)
   })
 
+  it('credits the work the coordinator assigned, not the work the tab reports about itself', async () => {
+    const carol = await volunteer(4)
+    await service.submitPeerLink({ link: carol.link, signature: carol.linkSignature, peerSignature: carol.peerSignature })
+    // The tab signs workDone = 10^9 tokens (its own report); the wire credits the assignment's budget instead.
+    const { contribution, signature } = await carol.contribute(20n, 1_000_000_000n)
+    const credited = await service.submitContribution({ contribution, signature, runKey: key, work: 4_096n })
+    expect(credited).toMatchObject({ wallet: carol.wallet.address, work: 4_096n })
+  })
+
   it('refuses an RPC that serves another chain than configured', async () => {
     const wrong = settlement({
       publicClient: chain.publicClient,
