@@ -5,7 +5,9 @@ import { DEFAULT_PEER_LIMITS } from './constants.ts'
 
 const log = logger('relay:libp2p:limits')
 
-export type PeerLimitsInit = Partial<typeof DEFAULT_PEER_LIMITS> & { now?: () => number }
+/** The limits, each a number (DEFAULT_PEER_LIMITS has the defaults and why). */
+export type PeerLimitsSettings = { [K in keyof typeof DEFAULT_PEER_LIMITS]: number }
+export type PeerLimitsInit = Partial<PeerLimitsSettings> & { now?: () => number }
 
 type Handler = (stream: Stream, connection: Connection) => void | Promise<void>
 type Registrar = {
@@ -64,7 +66,7 @@ type PeerEntry = {
  */
 export class PeerLimits {
   readonly counters: PeerLimitsCounters = { refusedStreams: 0, refusedDownloads: 0, refusedConnections: 0, bans: 0 }
-  readonly #init: typeof DEFAULT_PEER_LIMITS
+  readonly #init: PeerLimitsSettings
   readonly #now: () => number
   readonly #peers = new Map<string, PeerEntry>()
   readonly #addresses = new Map<string, { bucket: Bucket; peers: Set<string> }>()
