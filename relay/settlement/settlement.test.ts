@@ -205,7 +205,11 @@ describe('settlement service', () => {
 
   it('credits the work the coordinator assigned, not the work the tab reports about itself', async () => {
     const carol = await volunteer(4)
-    await service.submitPeerLink({ link: carol.link, signature: carol.linkSignature, peerSignature: carol.peerSignature })
+    await service.submitPeerLink({
+      link: carol.link,
+      signature: carol.linkSignature,
+      peerSignature: carol.peerSignature,
+    })
     // The tab signs workDone = 10^9 tokens (its own report); the wire credits the assignment's budget instead.
     const { contribution, signature } = await carol.contribute(20n, 1_000_000_000n)
     const credited = await service.submitContribution({ contribution, signature, runKey: key, work: 4_096n })
