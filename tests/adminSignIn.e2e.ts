@@ -80,6 +80,8 @@ describe.skipIf(!chromiumAvailable())('admin sign-in with a wallet (SIWE)', () =
     expect(await status()).toBe('created')
     const owner = await signedIn(organizer)
     const ownRow = owner.locator(`tr[data-run="${RUN}"]`)
+    expect(await ownRow.getByTestId('run-organizer').textContent()).toContain('(you)')
+    expect(await row.getByTestId('run-organizer').textContent()).not.toContain('(you)')
     await ownRow.getByTestId('start-run').click()
     await expect.poll(status, { timeout: 10_000 }).toBe('running')
     // Running: the intruder's Pause is refused (after a reload its page shows the run running).

@@ -37,6 +37,8 @@ export type DashboardPeer = {
 
 export type DashboardRun = {
   runId: string
+  /** The wallet that organises it (only it, or the admin token, may control it); null when none. */
+  organizer: string | null
   status: RunReport['status']
   round: number
   rounds: number
@@ -77,6 +79,7 @@ export function dashboardFrom(status: Status): Dashboard {
 function runFrom(run: RunReport): DashboardRun {
   return {
     runId: run.runId,
+    organizer: run.organizer ?? null,
     status: run.status,
     round: run.round,
     rounds: run.rounds,

@@ -16,8 +16,15 @@ export type { RunReport } from '../../core/protocol/status.ts'
  * sent: a field the admin page would not understand fails here, in the relay's
  * tests, rather than as an empty chart.
  */
-export function buildStatus(coordinator: Coordinator, extra: StatusExtra = {}): Status {
-  const runs = coordinator.listRuns().map((r) => buildRunReport(coordinator, r.runId))
+export function buildStatus(
+  coordinator: Coordinator,
+  extra: StatusExtra = {},
+  { organizerOf }: { organizerOf?: (runId: string) => string | undefined } = {},
+): Status {
+  const runs = coordinator.listRuns().map((r) => {
+    const organizer = organizerOf?.(r.runId)
+    return { ...buildRunReport(coordinator, r.runId), ...(organizer ? { organizer } : {}) }
+  })
   return statusSchema.parse({ now: Date.now(), ...extra, runs })
 }
 

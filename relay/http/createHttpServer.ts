@@ -93,7 +93,11 @@ export function createHttpServer(parameters: CreateHttpServerParameters): Server
       return sendJson(res, 200, session)
     }
     if (req.method === 'GET' && path === '/api/status')
-      return sendJson(res, 200, buildStatus(coordinator, p.statusExtra?.()))
+      return sendJson(
+        res,
+        200,
+        buildStatus(coordinator, p.statusExtra?.(), { organizerOf: (runId) => p.organizers?.get(runId) }),
+      )
     const corpus = CORPUS.exec(path)
     if ((req.method === 'GET' || req.method === 'HEAD') && corpus) {
       const corpusId = decodeURIComponent(corpus[1]!)

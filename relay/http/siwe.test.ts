@@ -114,6 +114,10 @@ describe('organiser sign-in (SIWE) and run ownership', () => {
     const created = await post('/api/runs', { id: 'owned', config: { preset: 'tiny' } }, mine)
     expect(created.status).toBe(201)
     expect(((await created.json()) as { organizer: string }).organizer).toBe(organizer.address)
+    const status = (await (await fetch(`${base}/api/status`)).json()) as {
+      runs: { runId: string; organizer?: string }[]
+    }
+    expect(status.runs.find((r) => r.runId === 'owned')?.organizer).toBe(organizer.address)
     // A session cannot name someone else as organiser (only the scripts' admin token can).
     expect((await post('/api/runs', { id: 'x', organizer: intruder.address }, theirs)).status).toBe(400)
     for (const action of ['start', 'pause', 'stop']) {
