@@ -17,6 +17,9 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 /// of `leafOf`) together with the epoch's total. Accounting keeps `claimed <= committed <= funded` per run:
 /// a root is refused when its total exceeds the uncommitted pool, and a claim is refused when it would take an
 /// epoch past the total its root declared, so a wrong tree can never spend another epoch's money.
+/// Runs belong to their organizer: a run is stored under `runKeyOf(organizer, runId)`, so anyone can open a run with
+/// any id without ever touching another organizer's run of the same id (an id seen in a relay's status cannot be
+/// squatted). Every function below that takes a `runId` takes this key (core/receipts/runKey.ts is its TS twin).
 contract RewardDistributor is Ownable, Pausable, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -54,7 +57,9 @@ contract RewardDistributor is Ownable, Pausable, ReentrancyGuard {
     error EpochTotalExceeded(bytes32 runId, uint64 epoch);
     error InsufficientUncommitted(bytes32 runId, uint256 requested, uint256 uncommitted);
 
-    event RunCreated(bytes32 indexed runId, address indexed organizer, address coordinator, address token);
+    event RunCreated(
+        bytes32 indexed runId, address indexed organizer, bytes32 organizerRunId, address coordinator, address token
+    );
     event CoordinatorChanged(bytes32 indexed runId, address coordinator);
     event PoolFunded(bytes32 indexed runId, address indexed funder, uint256 amount);
     event PoolWithdrawn(bytes32 indexed runId, address indexed to, uint256 amount);
@@ -71,14 +76,20 @@ contract RewardDistributor is Ownable, Pausable, ReentrancyGuard {
 
     // ---------------------------------------------------------------- organizer
 
-    /// @notice Opens a run; the caller becomes its organizer. `token == address(0)` means native coin.
-    function createRun(bytes32 runId, address coordinator, address token) external whenNotPaused {
+    /// @notice Opens the caller's run `organizerRunId` under the key `runKeyOf(msg.sender, organizerRunId)`, which it
+    /// returns; the caller becomes its organizer. `token == address(0)` means native coin.
+    function createRun(bytes32 organizerRunId, address coordinator, address token)
+        external
+        whenNotPaused
+        returns (bytes32 runId)
+    {
         if (coordinator == address(0)) revert ZeroAddress();
+        runId = runKeyOf(msg.sender, organizerRunId);
         if (_runs[runId].organizer != address(0)) revert RunAlreadyExists(runId);
         _runs[runId] = Run({
             organizer: msg.sender, coordinator: coordinator, token: token, funded: 0, committed: 0, claimed: 0
         });
-        emit RunCreated(runId, msg.sender, coordinator, token);
+        emit RunCreated(runId, msg.sender, organizerRunId, coordinator, token);
     }
 
     function setCoordinator(bytes32 runId, address coordinator) external {
@@ -200,6 +211,11 @@ contract RewardDistributor is Ownable, Pausable, ReentrancyGuard {
     /// core/receipts/epochLeaf.ts, cross-tested).
     function leafOf(address account, bytes32 runId, uint64 epoch, uint256 amount) public pure returns (bytes32) {
         return keccak256(bytes.concat(keccak256(abi.encode(account, runId, epoch, amount))));
+    }
+
+    /// @notice The key of `organizer`'s run `organizerRunId`: the only key its funds, roots and claims live under.
+    function runKeyOf(address organizer, bytes32 organizerRunId) public pure returns (bytes32) {
+        return keccak256(abi.encode(organizer, organizerRunId));
     }
 
     function runOf(bytes32 runId)

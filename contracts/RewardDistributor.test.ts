@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRng, type Rng } from '../core/random.ts'
 import { buildEpochTree } from '../core/receipts/buildEpochTree.ts'
 import { epochLeaf } from '../core/receipts/epochLeaf.ts'
-import { runKey } from '../core/receipts/runKey.ts'
+import { runIdBytes, runKey } from '../core/receipts/runKey.ts'
 import type { EpochClaim, Reward } from '../core/receipts/types.ts'
 import { rewardDistributorAbi, testTokenAbi } from './abi.ts'
 import { deployDistributor, deployTestToken } from './deploy.ts'
@@ -43,15 +43,19 @@ function randomAddress(rng: Rng): Address {
   return toHex(bytes) as Address
 }
 
-/** Organizer = accounts[0], coordinator = accounts[1]; `asset` zeroAddress = native coin. */
+/** Organizer = accounts[0], coordinator = accounts[1]; `asset` zeroAddress = native coin. Returns the run's key. */
 async function openRun({ name, asset, fund }: { name: string; asset: Address; fund: bigint }) {
   const [organizer] = chain.accounts
   const w = chain.wallet(organizer!)
-  const runId = runKey(name)
+  const runId = runKey({ organizer: organizer!.address, runId: name })
   const write = { address: distributor, abi: rewardDistributorAbi } as const
   await mined(
     chain.publicClient,
-    w.writeContract({ ...write, functionName: 'createRun', args: [runId, chain.accounts[1]!.address, asset] }),
+    w.writeContract({
+      ...write,
+      functionName: 'createRun',
+      args: [runIdBytes(name), chain.accounts[1]!.address, asset],
+    }),
   )
   if (asset === zeroAddress)
     await mined(
@@ -187,6 +191,105 @@ describe('RewardDistributor', () => {
     })
   }
 
+  it("keys runs by organizer: a squatter who creates the id first gets its own run, never the organizer's pool", async () => {
+    const [organizer, coordinator, , squatter] = [chain.accounts[0]!, chain.accounts[1]!, null, chain.accounts[3]!]
+    const write = { address: distributor, abi: rewardDistributorAbi } as const
+    const id = runIdBytes('squatted')
+    // The squatter saw the id in a relay's status and front-runs the organizer with its own coordinator key.
+    await mined(
+      chain.publicClient,
+      chain
+        .wallet(squatter)
+        .writeContract({ ...write, functionName: 'createRun', args: [id, squatter.address, zeroAddress] }),
+    )
+    // The organizer's createRun still succeeds, under its own key (TS runKey == Solidity runKeyOf).
+    const key = runKey({ organizer: organizer.address, runId: 'squatted' })
+    const squatKey = runKey({ organizer: squatter.address, runId: 'squatted' })
+    expect(key).not.toBe(squatKey)
+    expect(
+      await chain.publicClient.readContract({ ...write, functionName: 'runKeyOf', args: [organizer.address, id] }),
+    ).toBe(key)
+    const { result } = await chain.publicClient.simulateContract({
+      ...write,
+      account: organizer,
+      functionName: 'createRun',
+      args: [id, coordinator.address, zeroAddress],
+    })
+    expect(result).toBe(key)
+    await mined(
+      chain.publicClient,
+      chain
+        .wallet(organizer)
+        .writeContract({ ...write, functionName: 'createRun', args: [id, coordinator.address, zeroAddress] }),
+    )
+    await mined(
+      chain.publicClient,
+      chain
+        .wallet(organizer)
+        .writeContract({ ...write, functionName: 'fundNative', args: [key], value: parseEther('5') }),
+    )
+    const [owner, coord] = await chain.publicClient.readContract({ ...write, functionName: 'runOf', args: [key] })
+    expect([owner, coord]).toEqual([organizer.address, coordinator.address])
+    // The 5 ETH sit in the organizer's run only; the squatter's run of the same id holds nothing.
+    expect((await runState(key)).funded).toBe(parseEther('5'))
+    expect((await runState(squatKey)).funded).toBe(0n)
+
+    // The squatter's one-leaf root: refused on the organizer's run, and worthless on its own empty run.
+    const grab = buildEpochTree({
+      runId: key,
+      epoch: 0n,
+      rewards: [{ account: squatter.address, amount: parseEther('5') }],
+    })
+    expect(await revertName(postRoot(key, 0n, grab.root, grab.total, squatter))).toBe('NotCoordinator')
+    const own = buildEpochTree({ runId: squatKey, epoch: 0n, rewards: [{ account: squatter.address, amount: 1n }] })
+    expect(await revertName(postRoot(squatKey, 0n, own.root, own.total, squatter))).toBe('EpochExceedsPool')
+    expect(await revertName(claim(grab.claims[0]!, squatter))).toBe('EpochNotPosted')
+    expect(
+      await revertName(
+        chain.publicClient.simulateContract({
+          ...write,
+          account: squatter,
+          functionName: 'withdrawUncommitted',
+          args: [key, 1n, squatter.address],
+        }),
+      ),
+    ).toBe('NotOrganizer')
+    expect(
+      await revertName(
+        chain.publicClient.simulateContract({
+          ...write,
+          account: squatter,
+          functionName: 'setCoordinator',
+          args: [key, squatter.address],
+        }),
+      ),
+    ).toBe('NotOrganizer')
+    // Nobody (the organizer included) can open the same (organizer, id) twice.
+    expect(
+      await revertName(
+        chain.publicClient.simulateContract({
+          ...write,
+          account: organizer,
+          functionName: 'createRun',
+          args: [id, coordinator.address, zeroAddress],
+        }),
+      ),
+    ).toBe('RunAlreadyExists')
+
+    // The organizer's real epoch pays its volunteer.
+    const volunteer = chain.accounts[5]!.address
+    const tree = buildEpochTree({ runId: key, epoch: 0n, rewards: [{ account: volunteer, amount: parseEther('1') }] })
+    await mined(chain.publicClient, postRoot(key, 0n, tree.root, tree.total))
+    const before = await balanceOf(zeroAddress, volunteer)
+    await claim(tree.claims[0]!)
+    expect((await balanceOf(zeroAddress, volunteer)) - before).toBe(parseEther('1'))
+    expect(await runState(key)).toEqual({
+      funded: parseEther('5'),
+      committed: parseEther('1'),
+      claimed: parseEther('1'),
+    })
+  })
+
   it('stops claims while paused', async () => {
     const runId = await openRun({ name: 'paused', asset: zeroAddress, fund: 1000n })
     const { root, total, claims } = buildEpochTree({
@@ -256,13 +359,15 @@ describe('RewardDistributor', () => {
 describe('training log roots', () => {
   it('stores one log root per epoch next to the reward root, posted only by the coordinator', async () => {
     const [organizer, coordinator, stranger] = chain.accounts
-    const runId = runKey('log-root-run')
+    const runId = runKey({ organizer: organizer!.address, runId: 'log-root-run' })
     const write = { address: distributor, abi: rewardDistributorAbi } as const
     await mined(
       chain.publicClient,
-      chain
-        .wallet(organizer!)
-        .writeContract({ ...write, functionName: 'createRun', args: [runId, coordinator!.address, zeroAddress] }),
+      chain.wallet(organizer!).writeContract({
+        ...write,
+        functionName: 'createRun',
+        args: [runIdBytes('log-root-run'), coordinator!.address, zeroAddress],
+      }),
     )
     const root = keccak256(toHex('epoch 0 log'))
     expect(

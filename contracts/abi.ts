@@ -504,6 +504,12 @@ export const rewardDistributorAbi = [
       },
       {
         indexed: false,
+        internalType: 'bytes32',
+        name: 'organizerRunId',
+        type: 'bytes32',
+      },
+      {
+        indexed: false,
         internalType: 'address',
         name: 'coordinator',
         type: 'address',
@@ -568,7 +574,7 @@ export const rewardDistributorAbi = [
     inputs: [
       {
         internalType: 'bytes32',
-        name: 'runId',
+        name: 'organizerRunId',
         type: 'bytes32',
       },
       {
@@ -583,7 +589,13 @@ export const rewardDistributorAbi = [
       },
     ],
     name: 'createRun',
-    outputs: [],
+    outputs: [
+      {
+        internalType: 'bytes32',
+        name: 'runId',
+        type: 'bytes32',
+      },
+    ],
     stateMutability: 'nonpayable',
     type: 'function',
   },
@@ -828,6 +840,30 @@ export const rewardDistributorAbi = [
     name: 'renounceOwnership',
     outputs: [],
     stateMutability: 'nonpayable',
+    type: 'function',
+  },
+  {
+    inputs: [
+      {
+        internalType: 'address',
+        name: 'organizer',
+        type: 'address',
+      },
+      {
+        internalType: 'bytes32',
+        name: 'organizerRunId',
+        type: 'bytes32',
+      },
+    ],
+    name: 'runKeyOf',
+    outputs: [
+      {
+        internalType: 'bytes32',
+        name: '',
+        type: 'bytes32',
+      },
+    ],
+    stateMutability: 'pure',
     type: 'function',
   },
   {

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { logger } from '../core/log.ts'
+import { CHECKPOINT_PROTOCOL } from '../core/protocol/constants.ts'
 import { createLogRootPoster, type LogRootPoster } from './audit/logRootPoster.ts'
 import { parseRelayConfig } from './config.ts'
 import { Coordinator } from './coordinator/Coordinator.ts'
@@ -13,9 +14,12 @@ import { auditRoutes } from './http/auditRoutes.ts'
 import { authorize, createHttpServer } from './http/createHttpServer.ts'
 import { modelRoutes } from './http/modelRoutes.ts'
 import { settlementRoutes } from './http/settlementRoutes.ts'
+import { SiweSessions } from './http/siwe.ts'
 import { createRelayNode } from './libp2p/createRelayNode.ts'
+import { PeerLimits } from './libp2p/limits.ts'
 import { type SettlementWire, wireSettlement } from './settlement/wireSettlement.ts'
 import { Store } from './store/openStore.ts'
+import { createFileRunOrganizers } from './store/runOrganizers.ts'
 import { writeFileAtomic } from './store/writeFileAtomic.ts'
 import { Validator } from './validation/Validator.ts'
 
@@ -43,6 +47,7 @@ async function main(): Promise<void> {
   let wire: SettlementWire | undefined
   let logRoots: LogRootPoster | undefined
   const coordinator = new Coordinator({ store, heartbeatMs: config.heartbeatMs })
+  const organizers = createFileRunOrganizers({ dataDir: config.dataDir })
   // Subscribers of the coordinator's events: the gossip publisher (the service, once started), settlement
   // (credits accepted contributions, closes epochs on commits) and the validator (a held-out loss per commit).
   const validator = new Validator({ store, dataDir: config.dataDir, coordinator })
@@ -52,6 +57,7 @@ async function main(): Promise<void> {
   if (config.rpcUrl)
     wire = await wireSettlement({
       coordinator,
+      organizers,
       config: {
         rpcUrl: config.rpcUrl,
         chainId: config.chainId,
@@ -75,27 +81,47 @@ async function main(): Promise<void> {
       before: () => settled.settled(),
       roundsPerEpoch: config.roundsPerEpoch,
       isFinished: (runId) => coordinator.runStatus(runId).status === 'finished',
+      keyOf: (runId) => settled.keyOf(runId),
     })
   }
+  const limits = new PeerLimits()
   const { node, multiaddrs } = await createRelayNode({
     dataDir: config.dataDir,
     host: config.host,
     port: config.p2pPort,
+    limits,
   })
-  service = coordinatorService({ coordinator })({ registrar: node, pubsub: node.services.pubsub })
+  service = coordinatorService({ coordinator })({
+    registrar: limits.registrar(node, { [CHECKPOINT_PROTOCOL]: { download: true } }),
+    pubsub: node.services.pubsub,
+  })
   await service.start()
   const adminToken = loadAdminToken(config.dataDir, config.adminToken)
+  const siwe = new SiweSessions(wire ? { chainId: wire.info.chainId } : {})
   const server = createHttpServer({
     coordinator,
     adminToken,
+    organizers,
+    siwe,
     staticDir: config.staticDir,
     dataDir: config.dataDir,
     extraRoutes: firstRoute([
       settlementRoutes({ wire }),
-      modelRoutes({ coordinator, dataDir: config.dataDir, authorize: (req) => authorize({ adminToken }, req) }),
+      modelRoutes({
+        coordinator,
+        dataDir: config.dataDir,
+        authorize: (req) => void authorize({ adminToken, siwe }, req),
+      }),
       auditRoutes({
         store,
         chain: () => (wire ? { ...wire.info, roundsPerEpoch: config.roundsPerEpoch } : null),
+        keyOf: (runId) => {
+          try {
+            return wire?.keyOf(runId) ?? null
+          } catch {
+            return null
+          }
+        },
       }),
     ]),
     statusExtra: () => ({

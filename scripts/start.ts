@@ -23,7 +23,6 @@ import { type StartAnvilReturnType, startAnvil } from '../contracts/anvil.ts'
 import { createFundedRun } from '../contracts/createFundedRun.ts'
 import { deployDistributor } from '../contracts/deploy.ts'
 import { ANVIL_MNEMONIC } from '../contracts/testChain.ts'
-import { runKey } from '../core/receipts/runKey.ts'
 
 const repo = fileURLToPath(new URL('../', import.meta.url))
 const out = (line: string) => process.stdout.write(`${line}\n`)
@@ -132,7 +131,7 @@ async function main(): Promise<void> {
       walletClient,
       publicClient,
       distributor,
-      runId: runKey(DEFAULT_RUN_ID),
+      runId: DEFAULT_RUN_ID,
       coordinator: coordinator.address,
       value: parseEther(str('pool-eth') ?? DEFAULT_POOL_ETH),
     })
@@ -189,7 +188,9 @@ async function main(): Promise<void> {
   const created = await fetch(`${ready.httpUrl}/api/runs`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${ready.adminToken}` },
-    body: JSON.stringify({ id: DEFAULT_RUN_ID }),
+    // The organiser who opened the pool on chain organises the relay's run too: its on-chain key is
+    // runKey({ organizer, runId }), and this wallet may sign in to the admin view to control it.
+    body: JSON.stringify({ id: DEFAULT_RUN_ID, ...(organizer ? { organizer } : {}) }),
   })
   if (!created.ok && created.status !== 400) fail(`creating run ${DEFAULT_RUN_ID}: HTTP ${created.status}`)
 
@@ -198,7 +199,8 @@ async function main(): Promise<void> {
   out('Cumulus is running')
   out(`  volunteer: ${httpUrl}/`)
   out(`  admin:     ${httpUrl}/admin#token=${adminToken}`)
-  out(`  token:     ${adminToken}`)
+  out(`  token:     ${adminToken} (scripts; organisers sign in to /admin with their wallet)`)
+  if (organizer) out(`  organiser: ${organizer} (anvil account 0)`)
   out(`  rewards:   ${httpUrl}/rewards`)
   out(`  chain:     ${chainId} at ${rpcUrl}${anvil ? ' (embedded anvil; add it to your wallet)' : ''}`)
   out(`  contract:  RewardDistributor ${distributor}`)
@@ -206,7 +208,10 @@ async function main(): Promise<void> {
     out(
       `  run:       "${DEFAULT_RUN_ID}" created with a ${str('pool-eth') ?? DEFAULT_POOL_ETH} ETH pool; start it from admin`,
     )
-  else out('  run pools: the organiser creates and funds a pool per run (runKey(runId)) on this chain')
+  else
+    out(
+      '  run pools: the organiser creates and funds a pool per run on this chain (createRun(runId), keyed by organiser + run id)',
+    )
   out('  Ctrl-C stops everything.')
   out(
     `CUMULUS_START ${JSON.stringify({ httpUrl, adminToken, rpcUrl, chainId, distributor, organizer, runId: DEFAULT_RUN_ID })}`,

@@ -11,12 +11,12 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Address } from 'viem'
+import type { Address, Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rewardDistributorAbi } from '../contracts/abi.ts'
 import { deployDistributor } from '../contracts/deploy.ts'
 import { mined, startTestChain, type TestChain } from '../contracts/testChain.ts'
-import { runKey } from '../core/receipts/runKey.ts'
+import { runIdBytes, runKey } from '../core/receipts/runKey.ts'
 import { LogRootPoster } from '../relay/audit/logRootPoster.ts'
 import { auditRoutes } from '../relay/http/auditRoutes.ts'
 import { createHttpServer } from '../relay/http/createHttpServer.ts'
@@ -51,6 +51,7 @@ function audit(...extra: string[]): Promise<{ code: number; output: string }> {
   })
 }
 
+let key: Hex
 describe('npm run audit', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'cumulus-audit-'))
@@ -64,9 +65,10 @@ describe('npm run audit', () => {
         address: distributor,
         abi: rewardDistributorAbi,
         functionName: 'createRun',
-        args: [runKey(RUN), coordinatorAccount!.address, `0x${'00'.repeat(20)}`],
+        args: [runIdBytes(RUN), coordinatorAccount!.address, `0x${'00'.repeat(20)}`],
       }),
     )
+    key = runKey({ organizer: organiser!.address, runId: RUN })
     run = await trainedRun({ dataDir, runId: RUN, rounds: 4 })
     // relay/main.ts hands each commit to the poster as it happens; here the fixture's commits are replayed.
     const poster = new LogRootPoster({
@@ -76,6 +78,7 @@ describe('npm run audit', () => {
       distributor,
       roundsPerEpoch: ROUNDS_PER_EPOCH,
       isFinished: (id) => run.coordinator.runStatus(id).status === 'finished',
+      keyOf: () => key,
     })
     for (const update of run.globals) poster.onCommitted(update)
     await poster.settled()
@@ -92,6 +95,7 @@ describe('npm run audit', () => {
           distributor,
           roundsPerEpoch: ROUNDS_PER_EPOCH,
         }),
+        keyOf: () => key,
       }),
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -111,7 +115,7 @@ describe('npm run audit', () => {
         address: distributor,
         abi: rewardDistributorAbi,
         functionName: 'logRootOf',
-        args: [runKey(RUN), epoch],
+        args: [key, epoch],
       })
       expect(root).not.toBe(`0x${'00'.repeat(32)}`)
     }

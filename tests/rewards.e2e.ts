@@ -4,22 +4,27 @@
  * claim → pending → confirmed → history. Real anvil, real contract, real settlement service.
  */
 import { mkdir } from 'node:fs/promises'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { Browser } from 'playwright-core'
-import { type Address, keccak256, parseEther, toHex } from 'viem'
+import { type Address, type Hex, keccak256, parseEther, toHex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rewardDistributorAbi } from '../contracts/abi.ts'
 import { createFundedRun } from '../contracts/createFundedRun.ts'
 import { deployDistributor } from '../contracts/deploy.ts'
 import { startTestChain, type TestChain } from '../contracts/testChain.ts'
-import { runKey } from '../core/receipts/runKey.ts'
+import { peerLinkPeerMessage } from '../core/receipts/peerLinkPeerMessage.ts'
+import { runIdBytes } from '../core/receipts/runKey.ts'
 import { contributionTypedData, peerLinkTypedData } from '../core/receipts/typedData.ts'
 import { type SettlementService, settlement } from '../relay/settlement/settlement.ts'
 import { chromiumAvailable, launchChromium } from './support/chromium.ts'
 import { installInjectedWallet } from './support/injectedWallet.ts'
 import { buildRewardsHarness, REWARDS_ORIGIN, routeRewardsHarness } from './support/rewardsHarness.ts'
 
-const runId = runKey('rewards-e2e')
+/** The run id volunteers sign; claims live under the organiser's on-chain key. */
+const runId = runIdBytes('rewards-e2e')
+let key: Hex
 let chain: TestChain
 let distributor: Address
 let service: SettlementService
@@ -30,7 +35,7 @@ beforeAll(async () => {
   chain = chainReady
   const organizer = chain.wallet(chain.accounts[0]!)
   ;({ address: distributor } = await deployDistributor({ walletClient: organizer, publicClient: chain.publicClient }))
-  await createFundedRun({
+  key = await createFundedRun({
     walletClient: organizer,
     publicClient: chain.publicClient,
     distributor,
@@ -54,7 +59,8 @@ beforeAll(async () => {
   ] as const) {
     const wallet = chain.accounts[index]!
     const session = privateKeyToAccount(generatePrivateKey())
-    const peerId = `peer-${index}`
+    const peerKey = await generateKeyPair('Ed25519')
+    const peerId = peerIdFromPrivateKey(peerKey).toString()
     const link = {
       wallet: wallet.address,
       sessionKey: session.address,
@@ -75,9 +81,10 @@ beforeAll(async () => {
       nonce: 0n,
     }
     const signature = await session.signTypedData(contributionTypedData({ domain: service.domain, contribution }))
-    await service.submitContribution({ contribution, signature, link, linkSignature })
+    const linkPeerSignature = toHex(await peerKey.sign(peerLinkPeerMessage({ domain: service.domain, link })))
+    await service.submitContribution({ contribution, signature, link, linkSignature, linkPeerSignature, runKey: key })
   }
-  await service.closeEpoch({ runId, epoch: 0n })
+  await service.closeEpoch({ runId: key, epoch: 0n })
 })
 
 afterAll(async () => {
@@ -139,7 +146,7 @@ describe.skipIf(!chromiumAvailable())('rewards page', () => {
         address: distributor,
         abi: rewardDistributorAbi,
         functionName: 'isClaimed',
-        args: [runId, 0n, volunteer.address],
+        args: [key, 0n, volunteer.address],
       }),
     ).toBe(true)
     await mkdir('.artifacts', { recursive: true })

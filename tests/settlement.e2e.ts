@@ -14,14 +14,19 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { type Address, createPublicClient, defineChain, type Hex, http, parseEther } from 'viem'
+import { type Address, createPublicClient, defineChain, type Hex, http, parseEther, toHex } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
 import { anvil } from 'viem/chains'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rewardDistributorAbi } from '../contracts/abi.ts'
 import { ANVIL_MNEMONIC } from '../contracts/testChain.ts'
+import { ANY_RUN } from '../core/receipts/constants.ts'
+import { receiptsDomain } from '../core/receipts/domain.ts'
+import { peerLinkPeerMessage } from '../core/receipts/peerLinkPeerMessage.ts'
 import { runKey } from '../core/receipts/runKey.ts'
+import { peerLinkTypedData } from '../core/receipts/typedData.ts'
 import { chromiumAvailable, launchChromium } from './support/chromium.ts'
 import { installInjectedWallet } from './support/injectedWallet.ts'
 
@@ -38,6 +43,7 @@ type Started = {
   rpcUrl: string
   chainId: number
   distributor: Address
+  organizer: Address
   runId: string
 }
 let start: ChildProcess | undefined
@@ -132,7 +138,7 @@ describe.skipIf(!chromiumAvailable())('settlement', () => {
     const publicClient = createPublicClient({ chain, transport: http(started.rpcUrl), pollingInterval: 50 })
     const info = await api<{ coordinator: Address; distributor: Address; chainId: number }>('/api/chain')
     expect(info.chainId).toBe(started.chainId)
-    const key = runKey(started.runId)
+    const key = runKey({ organizer: started.organizer, runId: started.runId })
     const write = { address: started.distributor, abi: rewardDistributorAbi } as const
 
     // One tab, no WebRTC: Chromium's defaults suffice (loopback page to loopback anvil is no local-network request).
@@ -165,6 +171,39 @@ describe.skipIf(!chromiumAvailable())('settlement', () => {
     await api(`/api/runs/${started.runId}/start`, {})
     mark('run started')
 
+    // The hijack of the issue: another wallet reads the tab's peer id from /api/status and links it to itself.
+    // Without the tab's libp2p key it cannot co-sign the link: refused, and the tab's credit below stays its own.
+    const victimPeerId = await waitFor(
+      'the tab in the run',
+      async () => (await api<{ runs: { peers: { peerId: string }[] }[] }>('/api/status')).runs[0]?.peers[0]?.peerId,
+      60_000,
+    )
+    const thief = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 4 })
+    const now = BigInt(Math.floor(Date.now() / 1000))
+    const stolen = {
+      wallet: thief.address,
+      sessionKey: thief.address,
+      peerId: victimPeerId,
+      runId: ANY_RUN,
+      issuedAt: now - 30n,
+      expiresAt: now + 3600n,
+      nonce: 1n,
+    }
+    const domain = receiptsDomain({ chainId: started.chainId, verifyingContract: started.distributor })
+    const thiefKey = await generateKeyPair('Ed25519')
+    const hijack = await fetch(`${started.httpUrl}/api/link`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        link: Object.fromEntries(Object.entries(stolen).map(([k, v]) => [k, String(v)])),
+        signature: await thief.signTypedData(peerLinkTypedData({ domain, link: stolen })),
+        peerSignature: toHex(await thiefKey.sign(peerLinkPeerMessage({ domain, link: stolen }))),
+      }),
+    })
+    expect(hijack.status).toBe(400)
+    expect(JSON.stringify(await hijack.json())).toContain('not co-signed by the libp2p key')
+    mark('link hijack refused')
+
     // The epoch (rounds 0-1) closes after round 1 commits: its root is posted on chain.
     type Rows = { rewards: { runId: Hex; epoch: string; amount: string; claimed: boolean }[] }
     const row = await waitFor(
@@ -193,6 +232,10 @@ describe.skipIf(!chromiumAvailable())('settlement', () => {
     await page.getByTestId('connect').click()
     await page.getByTestId('rewards-table').waitFor()
     expect(await page.getByTestId('claimable').textContent()).toBe('1 ETH')
+    // The run is named by its relay id and organiser (runs are keyed by both on chain), not by a bare key.
+    expect(await page.getByTestId('row-run').textContent()).toBe(
+      `${started.runId} · by ${started.organizer.slice(0, 6)}…${started.organizer.slice(-4)}`,
+    )
     const before = await publicClient.getBalance({ address: volunteer.address })
     await page.getByTestId('claim').click()
     await page.locator('[data-testid="row-claimed"], [data-testid="error"]').first().waitFor()

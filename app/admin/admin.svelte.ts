@@ -1,7 +1,9 @@
+import type { EIP1193Provider } from 'viem'
 import { type AdminApi, createAdminApi, type RunAction } from './adminApi.ts'
 import { type Dashboard, EMPTY_DASHBOARD, parseDashboard } from './dashboard.ts'
 import type { AdminApiError } from './errors.ts'
 import { type RunFormValues, runConfigFromForm } from './presets.ts'
+import { signInWithWallet } from './signIn.ts'
 
 const TOKEN_KEY = 'cumulus:admin:token'
 /** The dashboard refreshes this often (GET /api/status is cheap: one JSON document). */
@@ -15,6 +17,8 @@ const MAX_UPLOAD_BYTES = 7 * 1024 * 1024
  */
 export class AdminStore {
   token = $state('')
+  /** The wallet signed in with SIWE (its session token is `token`), or null with a pasted admin token. */
+  signedInAs: string | null = $state(null)
   dashboard: Dashboard = $state(EMPTY_DASHBOARD)
   selectedRunId: string | null = $state(null)
   reachable = $state(true)
@@ -27,13 +31,33 @@ export class AdminStore {
   #timer: ReturnType<typeof setTimeout> | undefined
   #controller: AbortController | null = null
 
+  #apiBase: string
+
   constructor({ apiBase }: { apiBase: string }) {
+    this.#apiBase = apiBase
     this.token = readToken()
     this.#api = createAdminApi({ apiBase, token: () => this.token })
   }
 
+  /** Sign-In with Ethereum: the injected wallet signs an EIP-4361 message; its session controls its own runs. */
+  async signIn(): Promise<void> {
+    const provider = (globalThis as { ethereum?: EIP1193Provider }).ethereum
+    if (!provider) {
+      this.error = 'No wallet found in this browser: install one, or paste the admin token.'
+      return
+    }
+    await this.#action(async () => {
+      const session = await signInWithWallet({ apiBase: this.#apiBase, provider, location: globalThis.location })
+      // The session token is kept for this page only: it is worth a signature, not a password to store.
+      this.token = session.token
+      this.signedInAs = session.address
+      this.notice = `Signed in as ${session.address}. You can start, pause and stop the runs you organise.`
+    })
+  }
+
   saveToken(token: string): void {
     this.token = token.trim()
+    this.signedInAs = null
     try {
       globalThis.localStorage?.setItem(TOKEN_KEY, this.token)
     } catch {

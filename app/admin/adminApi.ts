@@ -36,8 +36,8 @@ export function createAdminApi({ apiBase, token }: { apiBase: string; token: () 
     if (!response.ok) {
       const message = errorMessage(body) ?? `${response.status} ${response.statusText}`
       throw new AdminApiError(
-        response.status === 401 || response.status === 403
-          ? 'The admin token was refused.'
+        response.status === 401
+          ? 'Sign in with your wallet (or paste the admin token) first.'
           : `The relay refused: ${message}`,
         { status: response.status, details: message },
       )

@@ -92,7 +92,7 @@ describe('parseDashboard', () => {
       firstValidation: 4.3,
       lastValidation: 4.3,
     })
-    expect(lossSeries(run).map((s) => s.label)).toEqual(['validation loss', 'mean training loss'])
+    expect(lossSeries(run).map((s) => s.label)).toEqual(['validation loss', 'mean training loss (reported by tabs)'])
     expect(lossSeries(run)[1]!.points).toEqual([
       { x: 0, y: 5.2 },
       { x: 1, y: 4.1 },

@@ -37,6 +37,8 @@ export type DashboardPeer = {
 
 export type DashboardRun = {
   runId: string
+  /** The wallet that organises it (only it, or the admin token, may control it); null when none. */
+  organizer: string | null
   status: RunReport['status']
   round: number
   rounds: number
@@ -77,6 +79,7 @@ export function dashboardFrom(status: Status): Dashboard {
 function runFrom(run: RunReport): DashboardRun {
   return {
     runId: run.runId,
+    organizer: run.organizer ?? null,
     status: run.status,
     round: run.round,
     rounds: run.rounds,
@@ -126,7 +129,8 @@ export function lossSeries(run: DashboardRun): ChartSeries[] {
   if (validation.length > 0)
     series.push({ label: 'validation loss', points: validation.map((r) => ({ x: r.round, y: r.validationLoss! })) })
   series.push({
-    label: 'mean training loss',
+    // What tabs report about their own steps: shown as such, never the run's headline (the validation loss is).
+    label: 'mean training loss (reported by tabs)',
     points: run.history.filter((r) => r.trainLoss !== null).map((r) => ({ x: r.round, y: r.trainLoss! })),
   })
   return series

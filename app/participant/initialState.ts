@@ -22,6 +22,7 @@ export function initialState(): ParticipantState {
     bytesReceived: 0,
     updatesApplied: 0,
     updatesMismatched: 0,
+    updatesRefused: 0,
     checkpointsFromPeers: 0,
     checkpointsFromRelay: 0,
     utilization: null,

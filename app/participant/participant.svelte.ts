@@ -45,6 +45,7 @@ export class ParticipantStore {
 
   #options: ParticipantStoreOptions
   #participant: Participant | null = null
+  #swarm: Swarm | null = null
   #trainer: TrainerClient | null = null
 
   constructor(options: ParticipantStoreOptions) {
@@ -64,8 +65,10 @@ export class ParticipantStore {
       await this.#trainer.setDutyCycle(this.dutyCycle)
       this.state = { ...initialState(), phase: 'connecting' }
       const relayAddress = await this.#options.relayAddress()
+      const swarm = new Swarm({ relayAddress })
+      this.#swarm = swarm
       const participant = new Participant({
-        swarm: new Swarm({ relayAddress }),
+        swarm,
         trainer: this.#trainer,
         corpus: httpCorpusSource({ apiBase: this.#options.apiBase }),
         ...(this.#options.init ? { init: this.#options.init } : {}),
@@ -89,6 +92,12 @@ export class ParticipantStore {
     } finally {
       this.busy = false
     }
+  }
+
+  /** Signs with this tab's libp2p peer key (what the wallet link is co-signed with); only while running. */
+  signAsPeer = (message: Uint8Array): Promise<Uint8Array> => {
+    if (!this.#swarm) return Promise.reject(new Error("Start contributing first: the peer key is the swarm's."))
+    return this.#swarm.signWithPeerKey(message)
   }
 
   async stop(): Promise<void> {

@@ -111,7 +111,11 @@ export class RelayLink extends EventTarget {
     if (response.type !== 'welcome') throw new UnexpectedResponseError('welcome', response.type)
     this.#heartbeatMs = response.heartbeatMs
     this.#unsubscribe?.()
-    this.#unsubscribe = swarm.subscribe(globalTopic(response.runId), this.#options.onGlobal)
+    // The relay is the coordinator: only updates it signed are applied (and forwarded).
+    this.#unsubscribe = swarm.subscribe(globalTopic(response.runId), this.#options.onGlobal, {
+      origin: swarm.relayPeerId,
+      onRefused: () => cell.set({ updatesRefused: cell.state.updatesRefused + 1 }),
+    })
     cell.set({
       runId: response.runId,
       relayReachable: true,

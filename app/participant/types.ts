@@ -71,6 +71,8 @@ export type ParticipantState = {
   /** Global updates applied from gossip, and those whose resulting hash did not match. */
   updatesApplied: number
   updatesMismatched: number
+  /** Gossiped global updates refused because the coordinator did not sign them (forged; never applied). */
+  updatesRefused: number
   /** Where this tab's checkpoints came from: other tabs over WebRTC, or the relay. */
   checkpointsFromPeers: number
   checkpointsFromRelay: number

@@ -48,8 +48,8 @@ export class WalletLinkStore {
     }
   }
 
-  /** The one wallet prompt: links this tab's session key and libp2p peer id to the wallet. */
-  async link(peerId: string): Promise<void> {
+  /** The one wallet prompt: links this tab's session key and libp2p peer id (co-signed by its peer key) to the wallet. */
+  async link(peerId: string, signAsPeer: (message: Uint8Array) => Promise<Uint8Array>): Promise<void> {
     if (!this.#chain || !this.#config || !this.#session) return
     this.status = 'linking'
     this.error = null
@@ -59,6 +59,7 @@ export class WalletLinkStore {
         chain: this.#chain,
         apiBase: this.#apiBase,
         peerId,
+        signAsPeer,
         session: this.#session,
       })
       this.#linkedPeer = peerId

@@ -5,12 +5,13 @@
  */
 import type { Config } from '@wagmi/core'
 import { openDB } from 'idb'
-import { type Address, getAddress, type Hex } from 'viem'
+import { type Address, getAddress, type Hex, toHex } from 'viem'
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts'
 import type { Submit } from '../../core/protocol/messages.ts'
 import { submissionContribution } from '../../core/protocol/submissionContribution.ts'
 import { ANY_RUN, DEFAULT_PEER_LINK_LIFETIME_S } from '../../core/receipts/constants.ts'
 import { receiptsDomain } from '../../core/receipts/domain.ts'
+import { peerLinkPeerMessage } from '../../core/receipts/peerLinkPeerMessage.ts'
 import { contributionTypedData } from '../../core/receipts/typedData.ts'
 import type { PeerLink, ReceiptsDomain } from '../../core/receipts/types.ts'
 import { connectWallet, signPeerLink } from '../rewards/rewards.ts'
@@ -59,6 +60,8 @@ export type LinkWalletParameters = {
   chain: ChainInfo
   apiBase: string
   peerId: string
+  /** Signs with the libp2p key of `peerId` (Swarm.signWithPeerKey): the relay stores a link only when it is co-signed. */
+  signAsPeer: (message: Uint8Array) => Promise<Uint8Array>
   session: PrivateKeyAccount
   /** Unix seconds; the clock by default. */
   now?: bigint
@@ -67,13 +70,14 @@ export type LinkWalletParameters = {
 
 /**
  * Connects the injected wallet, asks it ONCE to sign the PeerLink (session key + this tab's libp2p peer id,
- * every run, for a day) and hands it to the relay. Returns the linked wallet address.
+ * every run, for a day), co-signs it with the tab's peer key and hands both signatures to the relay. Returns the linked wallet address.
  */
 export async function linkWallet({
   config,
   chain,
   apiBase,
   peerId,
+  signAsPeer,
   session,
   now = BigInt(Math.floor(Date.now() / 1000)),
   signal,
@@ -92,6 +96,7 @@ export async function linkWallet({
     nonce: BigInt(Date.now()),
   }
   const { signature } = await signPeerLink({ config, domain, link })
+  const peerSignature = toHex(await signAsPeer(peerLinkPeerMessage({ domain, link })))
   signal?.throwIfAborted()
   const res = await fetch(`${apiBase}/api/link`, {
     method: 'POST',
@@ -100,6 +105,7 @@ export async function linkWallet({
     body: JSON.stringify({
       link: Object.fromEntries(Object.entries(link).map(([k, v]) => [k, String(v)])),
       signature,
+      peerSignature,
     }),
   })
   if (!res.ok) {

@@ -1,12 +1,12 @@
 import { mount } from 'svelte'
-import { type Address, defineChain, getAddress } from 'viem'
+import { type Address, defineChain, getAddress, isAddress, isHex } from 'viem'
 import { endpointsFromUrl } from '../participant/endpoints.ts'
 import '../ui/styles.css'
 import RewardsPage from './RewardsPage.svelte'
-import { createRewardsConfig } from './rewards.ts'
+import { type ChainRun, createRewardsConfig } from './rewards.ts'
 
 /** GET /api/chain, as relay/http/settlementRoutes.ts serves it (only the fields this page needs). */
-type ChainInfo = { chainId: number; rpcUrl: string; distributor: Address }
+type ChainInfo = { chainId: number; rpcUrl: string; distributor: Address; runs: ChainRun[] }
 
 const { apiBase } = endpointsFromUrl(new URL(location.href))
 const target = document.getElementById('app')
@@ -18,7 +18,10 @@ async function load(): Promise<{ info?: ChainInfo; unavailable?: string }> {
     if (!res.ok) return { unavailable: body.error?.message ?? `The relay answered HTTP ${res.status}.` }
     if (typeof body.chainId !== 'number' || typeof body.rpcUrl !== 'string' || typeof body.distributor !== 'string')
       return { unavailable: 'The relay sent a malformed chain description.' }
-    return { info: { chainId: body.chainId, rpcUrl: body.rpcUrl, distributor: getAddress(body.distributor) } }
+    const runs = Array.isArray(body.runs)
+      ? body.runs.filter((r): r is ChainRun => typeof r?.id === 'string' && isAddress(r?.organizer) && isHex(r?.key))
+      : []
+    return { info: { chainId: body.chainId, rpcUrl: body.rpcUrl, distributor: getAddress(body.distributor), runs } }
   } catch (error) {
     return { unavailable: `The relay cannot be reached: ${(error as Error).message}` }
   }
@@ -40,7 +43,7 @@ async function start(target: HTMLElement): Promise<void> {
       rpcUrl: info.rpcUrl,
       ...(info.chainId === 31337 ? { pollingInterval: 250 } : {}),
     })
-    mount(RewardsPage, { target, props: { config, distributor: info.distributor, apiBase } })
+    mount(RewardsPage, { target, props: { config, distributor: info.distributor, apiBase, runs: info.runs } })
   }
 }
 

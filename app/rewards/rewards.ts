@@ -238,3 +238,15 @@ function revertReason(error: unknown): string {
   }
   return error instanceof Error ? error.message : String(error)
 }
+
+/** A run as GET /api/chain lists it: the relay's run id, its organiser and the on-chain key (both together). */
+export type ChainRun = { id: string; organizer: Address; key: Hex }
+
+/**
+ * How a reward's run is shown: the relay's run id with its organiser, since on chain a run is keyed by
+ * (organiser, id) and two organisers may use the same id; the bare key when the relay does not list it.
+ */
+export function runLabel(runKey: Hex, runs: readonly ChainRun[]): string {
+  const run = runs.find((r) => r.key.toLowerCase() === runKey.toLowerCase())
+  return run ? `${run.id} · by ${run.organizer.slice(0, 6)}…${run.organizer.slice(-4)}` : `${runKey.slice(0, 10)}…`
+}

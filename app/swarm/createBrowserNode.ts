@@ -3,7 +3,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
 import { type Identify, identify } from '@libp2p/identify'
-import type { Libp2p } from '@libp2p/interface'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { type Ping, ping } from '@libp2p/ping'
 import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
@@ -26,6 +26,10 @@ export type CreateBrowserNodeParameters = {
    */
   iceServers?: RTCIceServer[]
   maxConnections?: number
+  /** Gossipsub app-specific score of a peer (Swarm's forwarder penalties). */
+  appSpecificScore?: (peerId: string) => number
+  /** The tab's libp2p identity; a fresh Ed25519 key when omitted. */
+  privateKey?: PrivateKey
   signal?: AbortSignal
 }
 
@@ -37,10 +41,11 @@ export type CreateBrowserNodeParameters = {
  * never on relayed circuits.
  */
 export async function createBrowserNode(parameters: CreateBrowserNodeParameters = {}): Promise<BrowserNode> {
-  const { iceServers = [], maxConnections = MAX_CONNECTIONS, signal } = parameters
+  const { iceServers = [], maxConnections = MAX_CONNECTIONS, privateKey, appSpecificScore, signal } = parameters
   signal?.throwIfAborted()
   patchInitChannelRace()
   const node = await createLibp2p({
+    ...(privateKey ? { privateKey } : {}),
     addresses: { listen: ['/p2p-circuit', '/webrtc'] },
     transports: [webSockets(), webRTC({ rtcConfiguration: { iceServers } }), circuitRelayTransport()],
     connectionEncrypters: [noise()],
@@ -59,6 +64,7 @@ export async function createBrowserNode(parameters: CreateBrowserNodeParameters 
         floodPublish: false,
         maxInboundDataLength: MAX_GOSSIP_MESSAGE_BYTES,
         maxOutboundBufferSize: 4 * MAX_GOSSIP_MESSAGE_BYTES,
+        ...(appSpecificScore ? { scoreParams: { appSpecificScore } } : {}),
       }),
     },
   })

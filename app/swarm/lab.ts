@@ -12,6 +12,8 @@ export type LabDial = { peerId: string; attempts: number; elapsedMs: number }
 export type SwarmLab = {
   start(relayAddress: string, topics: string[]): Promise<string>
   stop(): Promise<void>
+  /** Publishes raw bytes on a topic (tests play a hostile peer with it). */
+  publish(topic: string, bytes: number[]): Promise<void>
   directPeers(): string[]
   peers(): SwarmPeer[]
   deliveries: LabDelivery[]
@@ -51,6 +53,9 @@ const lab: SwarmLab = {
   },
   async stop() {
     await swarm?.stop()
+  },
+  async publish(topic, bytes) {
+    await swarm?.publish(topic, new Uint8Array(bytes))
   },
   directPeers: () => (swarm ? directPeers(swarm.node) : []),
   peers: () => swarm?.peers() ?? [],

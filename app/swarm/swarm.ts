@@ -1,5 +1,6 @@
-import type { Message } from '@libp2p/gossipsub'
-import type { PeerId } from '@libp2p/interface'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { Message, TopicValidatorFn } from '@libp2p/gossipsub'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { logger } from '../../core/log.ts'
@@ -18,6 +19,7 @@ import { type BrowserNode, createBrowserNode } from './createBrowserNode.ts'
 import { type DialDirectReturnType, dialDirect } from './dialDirect.ts'
 import { directPeers, isDirectConnection } from './directPeers.ts'
 import { SwarmAddressError, SwarmNotStartedError } from './errors.ts'
+import { ForwarderPenalties, originOnly, type RefusedMessage } from './globalTopicValidator.ts'
 import { type RequestParameters, request } from './request.ts'
 
 const log = logger('app:swarm')
@@ -70,7 +72,12 @@ export class Swarm extends EventTarget {
   readonly relayPeerId: PeerId
   #options: Required<Omit<SwarmOptions, 'relayAddress' | 'iceServers'>> & { iceServers: RTCIceServer[] }
   #node: BrowserNode | undefined
+  #privateKey: PrivateKey | undefined
   #handlers = new Map<string, Set<(message: SwarmMessage) => void>>()
+  /** Validators of topics only one peer may originate (originOnly), installed again when the node starts. */
+  #validators = new Map<string, TopicValidatorFn>()
+  /** Score penalties of peers that forwarded messages a topic's origin did not sign. */
+  readonly penalties = new ForwarderPenalties()
   #firstSeen = new Map<string, number>()
   #dialing = new Set<string>()
   #timer: ReturnType<typeof setTimeout> | undefined
@@ -131,12 +138,21 @@ export class Swarm extends EventTarget {
 
   async start({ signal }: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.#node !== undefined) return
-    const node = await createBrowserNode({ iceServers: this.#options.iceServers, signal })
+    // The swarm holds its own key so it can co-sign what names this peer (core/receipts peerLinkPeerMessage).
+    const privateKey = await generateKeyPair('Ed25519')
+    const node = await createBrowserNode({
+      iceServers: this.#options.iceServers,
+      privateKey,
+      appSpecificScore: this.penalties.score,
+      signal,
+    })
+    this.#privateKey = privateKey
     this.#node = node
     this.#stopController = new AbortController()
     node.addEventListener('peer:connect', this.#onConnect)
     node.addEventListener('peer:disconnect', this.#onDisconnect)
     node.services.pubsub.addEventListener('message', this.#onMessage)
+    for (const [topic, validator] of this.#validators) node.services.pubsub.topicValidators.set(topic, validator)
     for (const topic of this.#handlers.keys()) node.services.pubsub.subscribe(topic)
     try {
       await this.#dialRelay(signal)
@@ -175,13 +191,32 @@ export class Swarm extends EventTarget {
     await node.stop()
   }
 
+  /** Signs `message` with this tab's libp2p peer key (what `peerId` names); only while started. */
+  async signWithPeerKey(message: Uint8Array): Promise<Uint8Array> {
+    if (this.#node === undefined || this.#privateKey === undefined) throw new SwarmNotStartedError('signWithPeerKey')
+    return this.#privateKey.sign(message)
+  }
+
   /** Publishes to a gossip topic (reaches the relay and every tab subscribed to it). */
   async publish(topic: string, data: Uint8Array, _options: { signal?: AbortSignal } = {}): Promise<void> {
     await this.node.services.pubsub.publish(topic, data)
   }
 
-  /** Calls `handler` for each message on `topic`; returns the unsubscribe function. */
-  subscribe(topic: string, handler: (message: SwarmMessage) => void): () => void {
+  /**
+   * Calls `handler` for each message on `topic`; returns the unsubscribe function. With `origin`, only messages
+   * signed by that peer are delivered or forwarded; others are rejected (`onRefused` hears of each) and their
+   * forwarder's score drops.
+   */
+  subscribe(
+    topic: string,
+    handler: (message: SwarmMessage) => void,
+    { origin, onRefused }: { origin?: PeerId; onRefused?: (refused: RefusedMessage) => void } = {},
+  ): () => void {
+    if (origin) {
+      const validator = originOnly(origin, { penalties: this.penalties, ...(onRefused ? { onRefused } : {}) })
+      this.#validators.set(topic, validator)
+      this.#node?.services.pubsub.topicValidators.set(topic, validator)
+    }
     let handlers = this.#handlers.get(topic)
     if (handlers === undefined) {
       handlers = new Set()
@@ -194,6 +229,7 @@ export class Swarm extends EventTarget {
       if (handlers.size > 0) return
       this.#handlers.delete(topic)
       this.#node?.services.pubsub.unsubscribe(topic)
+      // The validator stays: a forged update must not pass through this node after it stops listening either.
     }
   }
 

@@ -22,7 +22,10 @@ export function lossSeries(state: ParticipantState, runLoss: readonly RunLossPoi
   ]
   const mean = runLoss.filter((p) => p.loss !== null)
   if (mean.length > 0)
-    series.push({ label: 'all tabs (per round)', points: mean.map((p) => ({ x: p.round + 1, y: p.loss! })) })
+    series.push({
+      label: 'all tabs (per round, as reported)',
+      points: mean.map((p) => ({ x: p.round + 1, y: p.loss! })),
+    })
   const validation = [
     ...state.validationHistory.map((p) => ({ x: p.round, y: p.loss })),
     ...runLoss.filter((p) => p.validation !== null).map((p) => ({ x: p.round + 1, y: p.validation! })),

@@ -21,7 +21,9 @@ export function recordRejection(
   { peerId, reason, at }: { peerId: string; reason: RejectReason; at: number },
 ): RunState {
   const open = state.open
-  if (!open) return state
+  // The round lists one rejection per peer it gave work to; anything more (a peer that never said hello, or the
+  // same peer again) is only counted by the shell, so a flood of wrong submissions cannot grow the round.
+  if (!open?.assigned[peerId] || open.rejected.some((r) => r.peerId === peerId)) return state
   return { ...state, open: { ...open, rejected: [...open.rejected, { peerId, reason, at }] } }
 }
 

@@ -94,7 +94,7 @@ export const submitSchema = z.strictObject({
   updateBytes: z.number().int().positive(),
   stats: updateStatsSchema,
   /**
-   * EIP-712 signature by the tab's session key over the core/receipts Contribution {runKey(runId), round, peerId,
+   * EIP-712 signature by the tab's session key over the core/receipts Contribution {runIdBytes(runId), round, peerId,
    * modelHash: baseHash, updateHash, workDone: stats.tokens, nonce: 0}; absent when no wallet is linked (the
    * update still trains the model, it earns nothing).
    */

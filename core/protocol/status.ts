@@ -56,6 +56,11 @@ export const openRoundReportSchema = z.strictObject({
 
 export const runReportSchema = z.strictObject({
   runId: z.string().min(1),
+  /** The wallet that organises the run (controls it, owns its pool on chain under (organiser, run id)); absent if none. */
+  organizer: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/)
+    .optional(),
   status: z.enum(['created', 'running', 'paused', 'stopped', 'finished']),
   /** The round being trained now (== committed rounds). */
   round,
@@ -68,7 +73,7 @@ export const runReportSchema = z.strictObject({
   peers: z.array(peerReportSchema),
   /** Mean of the peers' self-reported `utilization`; null while no peer has reported one. */
   utilization: share.nullable(),
-  /** Tokens per second over the last few committed rounds. */
+  /** Tokens per second over the last few committed rounds: the assigned work of accepted contributions (not what tabs report). */
   tokensPerSecond: z.number().finite().nonnegative(),
   /** Mean training loss the tabs reported, per committed round (null: no contribution reported one). */
   lossCurve: z.array(z.strictObject({ round, loss: z.number().finite().nullable() })),

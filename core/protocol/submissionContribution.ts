@@ -1,5 +1,5 @@
 import type { Hex } from 'viem'
-import { runKey } from '../receipts/runKey.ts'
+import { runIdBytes } from '../receipts/runKey.ts'
 import type { Contribution } from '../receipts/types.ts'
 import type { Submit } from './messages.ts'
 
@@ -15,7 +15,7 @@ export type SubmissionContributionParameters = Pick<
  */
 export function submissionContribution(meta: SubmissionContributionParameters): Contribution {
   return {
-    runId: runKey(meta.runId),
+    runId: runIdBytes(meta.runId),
     round: BigInt(meta.round),
     peerId: meta.peerId,
     modelHash: meta.baseHash as Hex,

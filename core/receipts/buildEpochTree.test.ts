@@ -6,11 +6,11 @@ import { buildEpochTree } from './buildEpochTree.ts'
 import { EPOCH_LEAF_ENCODING } from './constants.ts'
 import { epochLeaf } from './epochLeaf.ts'
 import { rewardsForEpoch } from './rewardsForEpoch.ts'
-import { runKey } from './runKey.ts'
+import { runIdBytes } from './runKey.ts'
 
 const rng = createRng(3)
 const address = (): Address => getAddress(toHex(Uint8Array.from({ length: 20 }, () => rng.nextUint32() & 0xff)))
-const runId = runKey('run')
+const runId = runIdBytes('run')
 
 describe('buildEpochTree', () => {
   it('has one verifiable leaf per account whose hash is epochLeaf', () => {

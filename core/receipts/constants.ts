@@ -18,6 +18,10 @@ export const RECEIPTS_DOMAIN_VERSION = '1'
  * 2. `Contribution`, signed EVERY ROUND by the session key K (no wallet prompt): what the peer did in a round,
  *    bound to the exact global model and update it produced.
  *
+ * The PeerLink is also co-signed by P's own libp2p key (over `peerLinkPeerMessage`): peer ids are public, so a link
+ * signed by a wallet alone would let any wallet claim any tab's work. The relay stores a link only when both
+ * signatures hold, so a stored link is replaced only by one the same peer key signed.
+ *
  * The coordinator accepts a contribution when K recovers from it, the link recovers to W and names K, P, R,
  * and the time is inside the link's window; it then credits W. Both records share the domain
  * (chainId + distributor address), so a record signed for another chain or deployment recovers to another
@@ -58,3 +62,6 @@ export const DEFAULT_PEER_LINK_LIFETIME_S = 24n * 60n * 60n
 
 /** `runId` value in a PeerLink that authorises the session key for every run. */
 export const ANY_RUN = `0x${'00'.repeat(32)}` as const
+
+/** Context prefixed to the PeerLink digest a tab's libp2p peer key co-signs (core/receipts/peerLinkPeerMessage). */
+export const PEER_LINK_PEER_CONTEXT = 'cumulus/peer-link/v1:'

@@ -7,7 +7,7 @@ export type PeerLink = {
   wallet: Address
   sessionKey: Address
   peerId: string
-  /** bytes32 run key (see runKey) or ANY_RUN. */
+  /** bytes32 run id (see runIdBytes) or ANY_RUN. */
   runId: Hex
   issuedAt: bigint
   expiresAt: bigint

@@ -3,7 +3,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
 import { ANY_RUN } from './constants.ts'
 import { receiptsDomain } from './domain.ts'
-import { runKey } from './runKey.ts'
+import { runIdBytes } from './runKey.ts'
 import { contributionTypedData, peerLinkTypedData } from './typedData.ts'
 import type { Contribution, PeerLink } from './types.ts'
 import { verifyContribution } from './verifyContribution.ts'
@@ -14,7 +14,7 @@ const session = privateKeyToAccount(generatePrivateKey())
 const distributor = '0x5FbDB2315678afecb367f032d93F642f64180aa3'
 const domain = receiptsDomain({ chainId: 31337, verifyingContract: distributor })
 const peerId = '12D3KooWGzXc2ECmK8d4PWEHAkfvPDMiA3ZAd3whUKqqzPtCt5Pj'
-const runId = runKey('tiny-brown-1')
+const runId = runIdBytes('tiny-brown-1')
 
 const link: PeerLink = {
   wallet: wallet.address,
@@ -94,7 +94,7 @@ describe('verifyContribution', () => {
         verifyContribution({ domain, contribution: otherPeer, link, ...(await sign(domain, otherPeer)) }),
       ),
     ).toBe('ContributionLinkMismatchError')
-    const otherRun = { ...contribution, runId: runKey('another') }
+    const otherRun = { ...contribution, runId: runIdBytes('another') }
     expect(
       await errorName(verifyContribution({ domain, contribution: otherRun, link, ...(await sign(domain, otherRun)) })),
     ).toBe('ContributionLinkMismatchError')
@@ -105,7 +105,7 @@ describe('verifyContribution', () => {
 
   it('lets an ANY_RUN link cover every run', async () => {
     const anyLink = { ...link, runId: ANY_RUN }
-    const other = { ...contribution, runId: runKey('another') }
+    const other = { ...contribution, runId: runIdBytes('another') }
     const signed = await sign(domain, other, anyLink)
     await expect(verifyContribution({ domain, contribution: other, link: anyLink, ...signed })).resolves.toBeTruthy()
   })

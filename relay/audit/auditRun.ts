@@ -77,7 +77,9 @@ export async function auditRun(parameters: AuditRunParameters): Promise<AuditRun
   const rpcUrl = parameters.rpcUrl ?? log.chain?.rpcUrl
   const distributor = parameters.distributor ?? (log.chain?.distributor as Address | undefined)
   const rpe = log.chain?.roundsPerEpoch
-  if (rpcUrl && distributor && rpe && rows.length > 0) {
+  if (rpcUrl && distributor && rpe && rows.length > 0 && !log.runKey)
+    flag(rows[0]!.round, 'the relay names no on-chain key for this run (no organiser): its log roots cannot be checked')
+  else if (rpcUrl && distributor && rpe && rows.length > 0) {
     const client = createPublicClient({ transport: http(rpcUrl) })
     const epochs = Math.ceil(rows.length / rpe)
     for (let epoch = 0; epoch < epochs; epoch++) {

@@ -16,7 +16,6 @@ import { rewardDistributorAbi } from '../../contracts/abi.ts'
 import { epochRounds, logRoot } from '../../core/audit/roundRecord.ts'
 import { serializeError } from '../../core/errors/base.ts'
 import { logger } from '../../core/log.ts'
-import { runKey } from '../../core/receipts/runKey.ts'
 import type { RoundCommitted } from '../coordinator/events.ts'
 import type { Store } from '../store/openStore.ts'
 import { readTrainingLog } from './trainingLog.ts'
@@ -33,6 +32,8 @@ export type LogRootPosterInit = {
   roundsPerEpoch: number
   /** Whether a run has finished (its last, partial epoch is posted too). */
   isFinished: (runId: string) => boolean
+  /** The run's on-chain key (core/receipts runKey: its organiser's); throws for a run that is not settled. */
+  keyOf: (runId: string) => Hex
   /**
    * Awaited before each post: settlement's own transactions with the same key, so the two never race
    * for a nonce.
@@ -91,7 +92,7 @@ export class LogRootPoster {
     const rows = readTrainingLog(store.db, runId, { from: first, to: last })
     if (rows.length === 0) return
     const root = logRoot(rows.map((r) => ({ round: r.round, recordHash: r.recordHash })))
-    const key = runKey(runId)
+    const key = this.init.keyOf(runId)
     const posted = await publicClient.readContract({
       address: distributor,
       abi: rewardDistributorAbi,

@@ -145,7 +145,7 @@ export class SubmissionIntake {
     const { runId, round, peerId } = meta
     if (live) {
       live.state = recordRejection(live.state, { peerId, reason, at })
-      this.store.recordEvent({ at, runId, round, peerId, kind: 'rejected', detail: reason })
+      this.store.countRejection(runId, reason)
     }
     log('rejected %s round %d from %s: %s', runId, round, peerId, reason)
     this.events.safeDispatchEvent('contribution:rejected', { detail: { runId, round, peerId, reason, message, at } })

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parseRunConfig } from '../../core/coordinator/parseRunConfig.ts'
-import { runKey } from '../../core/receipts/runKey.ts'
 import { readTrainingLog } from '../audit/trainingLog.ts'
 import type { Store } from '../store/openStore.ts'
 import { sendJson } from './createHttpServer.ts'
@@ -17,8 +16,8 @@ export type LogChainInfo = { chainId: number; rpcUrl: string; distributor: strin
 /** What GET /api/runs/:id/log serves: everything `npm run audit` starts from. */
 export type TrainingLogResponse = {
   runId: string
-  /** bytes32 the run is known by on chain. */
-  runKey: string
+  /** bytes32 the run is known by on chain (null: not settled on a chain). */
+  runKey: string | null
   preset: string
   chain: LogChainInfo | null
   rounds: { round: number; record: unknown; recordHash: string }[]
@@ -30,7 +29,16 @@ export type TrainingLogResponse = {
  * (`/api/runs/:id/rounds/:round/updates/:peer`) and each kept checkpoint file
  * with the outer optimiser state (`/api/runs/:id/checkpoints/:round`).
  */
-export function auditRoutes({ store, chain }: { store: Store; chain: () => LogChainInfo | null }) {
+export function auditRoutes({
+  store,
+  chain,
+  keyOf,
+}: {
+  store: Store
+  chain: () => LogChainInfo | null
+  /** The run's on-chain key (its organiser's), or null when the run is not settled on a chain. */
+  keyOf: (runId: string) => string | null
+}) {
   return async (req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> => {
     const log = LOG.exec(path)
     const frame = FRAME.exec(path)
@@ -43,7 +51,7 @@ export function auditRoutes({ store, chain }: { store: Store; chain: () => LogCh
     if (log) {
       const body: TrainingLogResponse = {
         runId,
-        runKey: runKey(runId),
+        runKey: keyOf(runId),
         preset: parseRunConfig(JSON.parse(run.config)).preset,
         chain: chain(),
         rounds: readTrainingLog(store.db, runId),

@@ -1,3 +1,4 @@
+import { roundTokenBudget } from '../../core/coordinator/roundTokenBudget.ts'
 import {
   type PeerReport,
   type RunReport,
@@ -15,8 +16,15 @@ export type { RunReport } from '../../core/protocol/status.ts'
  * sent: a field the admin page would not understand fails here, in the relay's
  * tests, rather than as an empty chart.
  */
-export function buildStatus(coordinator: Coordinator, extra: StatusExtra = {}): Status {
-  const runs = coordinator.listRuns().map((r) => buildRunReport(coordinator, r.runId))
+export function buildStatus(
+  coordinator: Coordinator,
+  extra: StatusExtra = {},
+  { organizerOf }: { organizerOf?: (runId: string) => string | undefined } = {},
+): Status {
+  const runs = coordinator.listRuns().map((r) => {
+    const organizer = organizerOf?.(r.runId)
+    return { ...buildRunReport(coordinator, r.runId), ...(organizer ? { organizer } : {}) }
+  })
   return statusSchema.parse({ now: Date.now(), ...extra, runs })
 }
 
@@ -27,7 +35,9 @@ function buildRunReport(coordinator: Coordinator, runId: string): RunReport {
   const rounds = coordinator.store.rounds(runId).slice(-STATUS_ROUNDS)
   const recent = rounds.slice(-THROUGHPUT_WINDOW_ROUNDS)
   const span = recent.length > 0 ? recent[recent.length - 1]!.closed_at - recent[0]!.opened_at : 0
-  const tokens = recent.reduce((n, r) => n + r.tokens, 0)
+  // Throughput counts the work assignments handed out for accepted contributions, not the tokens tabs report.
+  const budget = Number(roundTokenBudget(state.config) ?? 0n)
+  const tokens = recent.reduce((n, r) => n + r.accepted * budget, 0)
   const open = state.open
   const peers = peerReports(coordinator, runId)
   return {
@@ -43,7 +53,7 @@ function buildRunReport(coordinator: Coordinator, runId: string): RunReport {
       upPerPeer: r.accepted > 0 ? r.update_bytes / r.accepted : 0,
       down: r.global_bytes,
     })),
-    rejected: Object.fromEntries(coordinator.store.eventsByDetail(runId, 'rejected').map((e) => [e.detail, e.n])),
+    rejected: coordinator.store.rejectionCounts(runId),
     timeline: rounds.map((r) => ({
       round: r.round,
       openedAt: r.opened_at,

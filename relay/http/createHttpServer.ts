@@ -1,24 +1,31 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { join } from 'node:path'
+import { type Address, getAddress, isAddress, isAddressEqual } from 'viem'
 import { BaseError } from '../../core/errors/base.ts'
 import { logger } from '../../core/log.ts'
 import type { StatusExtra } from '../../core/protocol/status.ts'
 import type { Coordinator } from '../coordinator/Coordinator.ts'
 import { CORPUS_ID } from '../corpus/constants.ts'
 import { loadRunCorpus } from '../corpus/loadRunCorpus.ts'
+import type { RunOrganizers } from '../store/runOrganizers.ts'
 import { writeFileAtomic } from '../store/writeFileAtomic.ts'
 import { buildStatus } from './buildStatus.ts'
 import { MAX_BODY_BYTES } from './constants.ts'
 import { HttpError } from './errors.ts'
 import { serveStatic } from './serveStatic.ts'
+import type { SiweSessions } from './siwe.ts'
 
 const log = logger('relay:http')
 
 export type CreateHttpServerParameters = {
   coordinator: Coordinator
-  /** Bearer token for organiser actions (POST). */
+  /** Bearer token for scripts: every organiser action on every run (POST). */
   adminToken: string
+  /** Wallet sign-in (EIP-4361) of organisers; each session token acts on its address's runs only. */
+  siwe?: SiweSessions
+  /** Who organises each run (set when it is created). */
+  organizers?: RunOrganizers
   /** Built app to serve (vite `dist/`). */
   staticDir: string
   /** Where uploaded corpora are kept. */
@@ -36,8 +43,10 @@ const CORPUS_CACHE = 'public, max-age=86400'
 
 /**
  * The relay's HTTP face: the built app (SPA fallback) and a small JSON API.
- * Reads are public; organiser actions need `Authorization: Bearer <token>`.
- * Errors are `{ error: { name, message, details? } }` with 400/401/404/405/413.
+ * Reads are public; organiser actions need `Authorization: Bearer <token>`: the admin token (scripts, every run) or
+ * the session token of a wallet signed in with SIWE (`GET /api/siwe/nonce`, `POST /api/siwe`), which may create runs
+ * (it becomes their organiser) and start, pause or stop the runs it organises (403 for anyone else's).
+ * Errors are `{ error: { name, message, details? } }` with 400/401/403/404/405/413.
  */
 export function createHttpServer(parameters: CreateHttpServerParameters): Server {
   const { coordinator, staticDir } = parameters
@@ -62,8 +71,33 @@ export function createHttpServer(parameters: CreateHttpServerParameters): Server
       serveStatic(staticDir, req, res)
       return
     }
+    if (path === '/api/siwe/nonce' && req.method === 'GET') {
+      if (!p.siwe) throw new HttpError(404, 'Wallet sign-in is not enabled on this relay.')
+      return sendJson(res, 200, { nonce: p.siwe.nonce() })
+    }
+    if (path === '/api/siwe' && req.method === 'POST') {
+      if (!p.siwe) throw new HttpError(404, 'Wallet sign-in is not enabled on this relay.')
+      const { message, signature } = (await readJson(req)) as { message?: unknown; signature?: unknown }
+      if (
+        typeof message !== 'string' ||
+        message.length > 4096 ||
+        typeof signature !== 'string' ||
+        !/^0x[0-9a-fA-F]{130}$/.test(signature)
+      )
+        throw new HttpError(400, 'Send { message: EIP-4361 text, signature: 65-byte hex }.')
+      const session = await p.siwe.signIn({
+        message,
+        signature: signature as `0x${string}`,
+        host: req.headers.host ?? '',
+      })
+      return sendJson(res, 200, session)
+    }
     if (req.method === 'GET' && path === '/api/status')
-      return sendJson(res, 200, buildStatus(coordinator, p.statusExtra?.()))
+      return sendJson(
+        res,
+        200,
+        buildStatus(coordinator, p.statusExtra?.(), { organizerOf: (runId) => p.organizers?.get(runId) }),
+      )
     const corpus = CORPUS.exec(path)
     if ((req.method === 'GET' || req.method === 'HEAD') && corpus) {
       const corpusId = decodeURIComponent(corpus[1]!)
@@ -88,9 +122,21 @@ export function createHttpServer(parameters: CreateHttpServerParameters): Server
       return
     }
     if (req.method === 'POST' && path === '/api/runs') {
-      authorize(p, req)
+      const principal = authorize(p, req)
       const body = await readJson(req)
-      const { config, text, id } = body as { config?: unknown; text?: unknown; id?: unknown }
+      const { config, text, id, organizer } = body as {
+        config?: unknown
+        text?: unknown
+        id?: unknown
+        organizer?: unknown
+      }
+      // A signed-in wallet organises what it creates; a script with the admin token may name the organiser.
+      if (
+        organizer !== undefined &&
+        (principal.kind !== 'admin' || typeof organizer !== 'string' || !isAddress(organizer))
+      )
+        throw new HttpError(400, 'organizer (an address) can only be named with the admin token.')
+      const runOrganizer = principal.kind === 'organizer' ? principal.address : (organizer as Address | undefined)
       if (id !== undefined && (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(id)))
         throw new HttpError(400, 'id must match [A-Za-z0-9_-]{1,64}.')
       if (typeof id === 'string' && coordinator.hasRun(id)) throw new HttpError(400, `Run ${id} already exists.`)
@@ -106,14 +152,24 @@ export function createHttpServer(parameters: CreateHttpServerParameters): Server
         finalConfig = { ...finalConfig, corpusId }
       }
       const run = coordinator.createRun({ config: finalConfig, ...(typeof id === 'string' ? { id } : {}) })
-      return sendJson(res, 201, run)
+      if (runOrganizer) p.organizers?.set(run.runId, getAddress(runOrganizer))
+      return sendJson(res, 201, { ...run, ...(runOrganizer ? { organizer: getAddress(runOrganizer) } : {}) })
     }
     const action = RUN_ACTION.exec(path)
     if (action) {
       if (req.method !== 'POST') throw new HttpError(405, 'Method not allowed.')
-      authorize(p, req)
+      const principal = authorize(p, req)
       const runId = action[1]!
       if (!coordinator.hasRun(runId)) throw new HttpError(404, `No run ${runId}.`)
+      if (principal.kind === 'organizer') {
+        const owner = p.organizers?.get(runId)
+        if (!owner || !isAddressEqual(owner, principal.address))
+          throw new HttpError(
+            403,
+            `${principal.address} is not the organiser of run ${runId}.`,
+            owner ? `Run ${runId} is organised by ${owner}.` : `Run ${runId} has no wallet organiser.`,
+          )
+      }
       return sendJson(res, 200, coordinator.act(runId, action[2] as 'start' | 'pause' | 'stop'))
     }
     if (await p.extraRoutes?.(req, res, path)) return
@@ -140,13 +196,21 @@ function statusOf(error: unknown): number {
   return 500
 }
 
-export function authorize(p: Pick<CreateHttpServerParameters, 'adminToken'>, req: IncomingMessage): void {
+/** Who is asking: the admin token (scripts: every run) or a wallet signed in with SIWE (its own runs). */
+type Principal = { kind: 'admin' } | { kind: 'organizer'; address: Address }
+
+export function authorize(p: Pick<CreateHttpServerParameters, 'adminToken' | 'siwe'>, req: IncomingMessage): Principal {
   const header = req.headers.authorization ?? ''
   const token = header.startsWith('Bearer ') ? header.slice(7) : ''
   const a = Buffer.from(token)
   const b = Buffer.from(p.adminToken)
-  if (a.length !== b.length || !timingSafeEqual(a, b))
-    throw new HttpError(401, 'Organiser actions need Authorization: Bearer <admin token>.')
+  if (a.length === b.length && timingSafeEqual(a, b)) return { kind: 'admin' }
+  const address = token ? p.siwe?.addressOf(token) : undefined
+  if (address) return { kind: 'organizer', address }
+  throw new HttpError(
+    401,
+    'Organiser actions need Authorization: Bearer <token>: sign in with your wallet (SIWE) or use the admin token.',
+  )
 }
 
 export async function readJson(req: IncomingMessage): Promise<unknown> {

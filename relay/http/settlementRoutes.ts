@@ -21,12 +21,14 @@ const linkBodySchema = z.strictObject({
     nonce: uint,
   }),
   signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'a 65-byte signature'),
+  /** The peer's libp2p key over core/receipts peerLinkPeerMessage (Ed25519: 64 bytes). */
+  peerSignature: z.string().regex(/^0x[0-9a-fA-F]{2,2048}$/, 'a hex signature of at most 1 KiB'),
 })
 
 /**
  * Settlement's HTTP face: `GET /api/chain` (chain id, RPC, distributor, run keys), `GET /api/rewards/:account`
- * (core/receipts rewards wire format) and `POST /api/link` (a wallet-signed PeerLink, bigints as decimal
- * strings). Without a wire (no chain configured) they answer 404 saying so.
+ * (core/receipts rewards wire format) and `POST /api/link` (a PeerLink signed by its wallet and co-signed by its
+ * libp2p peer key, bigints as decimal strings). Without a wire (no chain configured) they answer 404 saying so.
  */
 export function settlementRoutes({ wire }: { wire: SettlementWire | undefined }) {
   return async (req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> => {
@@ -67,7 +69,11 @@ export function settlementRoutes({ wire }: { wire: SettlementWire | undefined })
       nonce: BigInt(raw.nonce),
     }
     try {
-      const { wallet, sessionKey } = await wire.link({ link, signature: parsed.data.signature as Hex })
+      const { wallet, sessionKey } = await wire.link({
+        link,
+        signature: parsed.data.signature as Hex,
+        peerSignature: parsed.data.peerSignature as Hex,
+      })
       sendJson(res, 200, { wallet, sessionKey, peerId: link.peerId })
     } catch (error) {
       // A link that does not verify (wrong domain, expired, bad signature) is the caller's mistake.

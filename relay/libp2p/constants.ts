@@ -78,3 +78,28 @@ export const PEER_LIST_TIMEOUT_MS = 5_000
 
 /** Streams per connection the peer-list protocol accepts (a tab polls one at a time). */
 export const PEER_LIST_MAX_STREAMS = 2
+
+/**
+ * Per-peer limits of the relay (relay/libp2p/limits.ts), on top of js-libp2p's own: connections per IP per second
+ * (DEFAULT_INBOUND_CONNECTION_THRESHOLD), pending handshakes, and inbound streams per protocol per connection
+ * (each handler's `maxInboundStreams`). Sized for an honest tab with room to spare: it heartbeats every few
+ * seconds, submits once a round, fetches at most one checkpoint a round and asks for the peer list every 2 s.
+ */
+export const DEFAULT_PEER_LIMITS = {
+  /** Checkpoint downloads from the relay per peer: a burst of 4, then one per 5 s (a 0.5 MB–30 MB frame each). */
+  checkpointBurst: 4,
+  checkpointRefillMs: 5_000,
+  /** Requests per peer on the coordinator and peer-list protocols: a burst of 30, then 10 per second. */
+  requestBurst: 30,
+  requestRefillMs: 100,
+  /** Streams one peer may have open with the relay's handlers at once, over all its connections. */
+  maxStreamsPerPeer: 12,
+  /** New peer identities (each a possible hello) from one IP address: a burst of 64 (a school behind one NAT), then one per second. */
+  newPeersPerAddressBurst: 64,
+  newPeersPerAddressRefillMs: 1_000,
+  /** Refusals a peer may collect (decaying one per second) before it is disconnected and refused for `banMs`. */
+  strikesBeforeBan: 50,
+  banMs: 60_000,
+  /** Peers and addresses tracked at once (oldest forgotten first), so tracking cannot grow without bound. */
+  maxTracked: 10_000,
+} as const

@@ -23,6 +23,7 @@ import {
 } from './constants.ts'
 import { RelayListenError, RelayOptionsError } from './errors.ts'
 import { handlePeerList } from './handlePeerList.ts'
+import type { PeerLimits } from './limits.ts'
 import { loadPeerKey } from './loadPeerKey.ts'
 
 const log = logger('relay:libp2p')
@@ -49,6 +50,8 @@ export type CreateRelayNodeParameters = {
   /** Overrides of the relay's gossipsub options (bench baselines use `{ floodPublish: true }`). */
   gossip?: Partial<GossipsubOpts>
   reservations?: Partial<typeof DEFAULT_RELAY_RESERVATIONS>
+  /** Per-peer limits: new identities per address and bans at the gater, the peer-list handler behind them. */
+  limits?: PeerLimits
   signal?: AbortSignal
 }
 
@@ -95,7 +98,12 @@ export async function createRelayNode(parameters: CreateRelayNodeParameters): Pr
         maxIncomingPendingConnections: DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS,
       },
       // Tabs dial private addresses (the test netns, a LAN): allow them.
-      connectionGater: { denyDialMultiaddr: () => false },
+      connectionGater: {
+        denyDialMultiaddr: () => false,
+        denyInboundConnection: (maConn) => parameters.limits?.denyInboundRaw(maConn.remoteAddr) ?? false,
+        denyInboundEncryptedConnection: (peerId, maConn) =>
+          parameters.limits?.denyInbound(peerId, maConn.remoteAddr) ?? false,
+      },
       services: {
         identify: identify(),
         ping: ping(),
@@ -118,7 +126,8 @@ export async function createRelayNode(parameters: CreateRelayNodeParameters): Pr
   }
 
   const relay = node.services.relay
-  await node.handle(PEER_LIST_PROTOCOL, handlePeerList({ listPeers: () => [...relay.reservations.keys()] }), {
+  const peerList = handlePeerList({ listPeers: () => [...relay.reservations.keys()] })
+  await node.handle(PEER_LIST_PROTOCOL, parameters.limits ? parameters.limits.wrap(peerList) : peerList, {
     maxInboundStreams: PEER_LIST_MAX_STREAMS,
     maxOutboundStreams: 1,
   })

@@ -60,3 +60,16 @@ export class PostRootError extends BaseError {
     super(`Posting the root of epoch ${epoch} (run ${runId}) failed.`, { details: reason, cause })
   }
 }
+
+export class PeerLinkPeerSignatureError extends BaseError {
+  override name = 'PeerLinkPeerSignatureError' as const
+  constructor({ peerId, reason }: { peerId: string; reason: string }) {
+    super(`The peer link is not co-signed by the libp2p key of peer ${peerId}.`, {
+      details: reason,
+      metaMessages: [
+        'A wallet can only link a peer whose libp2p key signs the link too (peer ids are public).',
+        'Send `peerSignature`: the peer key over core/receipts peerLinkPeerMessage({ domain, link }).',
+      ],
+    })
+  }
+}

@@ -1,3 +1,5 @@
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { type Address, type Hex, keccak256, parseEther, toHex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -5,7 +7,8 @@ import { rewardDistributorAbi } from '../../contracts/abi.ts'
 import { createFundedRun } from '../../contracts/createFundedRun.ts'
 import { deployDistributor } from '../../contracts/deploy.ts'
 import { mined, startTestChain, type TestChain } from '../../contracts/testChain.ts'
-import { runKey } from '../../core/receipts/runKey.ts'
+import { peerLinkPeerMessage } from '../../core/receipts/peerLinkPeerMessage.ts'
+import { runIdBytes } from '../../core/receipts/runKey.ts'
 import { contributionTypedData, peerLinkTypedData } from '../../core/receipts/typedData.ts'
 import type { Contribution, PeerLink } from '../../core/receipts/types.ts'
 import { type SettlementService, settlement } from './settlement.ts'
@@ -13,13 +16,15 @@ import { type SettlementService, settlement } from './settlement.ts'
 let chain: TestChain
 let distributor: Address
 let service: SettlementService
-const runId = runKey('settlement-run')
+/** What the tabs sign (the run id); credits, roots and claims live under the organiser's on-chain key. */
+const runId = runIdBytes('settlement-run')
+let key: Hex
 
 beforeAll(async () => {
   chain = await startTestChain()
   const organizer = chain.wallet(chain.accounts[0]!)
   ;({ address: distributor } = await deployDistributor({ walletClient: organizer, publicClient: chain.publicClient }))
-  await createFundedRun({
+  key = await createFundedRun({
     walletClient: organizer,
     publicClient: chain.publicClient,
     distributor,
@@ -42,10 +47,12 @@ afterAll(async () => {
   await chain?.stop()
 })
 
-/** A volunteer: wallet (signs the link once) + browser session key (signs every round). */
-async function volunteer(walletIndex: number, peerId: string) {
+/** A volunteer: wallet (signs the link once) + browser session key (signs every round) + libp2p peer key (co-signs the link). */
+async function volunteer(walletIndex: number) {
   const wallet = chain.accounts[walletIndex]!
   const session = privateKeyToAccount(generatePrivateKey())
+  const peerKey = await generateKeyPair('Ed25519')
+  const peerId = peerIdFromPrivateKey(peerKey).toString()
   const link: PeerLink = {
     wallet: wallet.address,
     sessionKey: session.address,
@@ -56,6 +63,9 @@ async function volunteer(walletIndex: number, peerId: string) {
     nonce: 1n,
   }
   const linkSignature = await wallet.signTypedData(peerLinkTypedData({ domain: service.domain, link }))
+  const peerSign = async (l: PeerLink): Promise<Hex> =>
+    toHex(await peerKey.sign(peerLinkPeerMessage({ domain: service.domain, link: l })))
+  const peerSignature = await peerSign(link)
   const contribute = async (round: bigint, workDone: bigint) => {
     const contribution: Contribution = {
       runId,
@@ -67,9 +77,9 @@ async function volunteer(walletIndex: number, peerId: string) {
       nonce: round,
     }
     const signature = await session.signTypedData(contributionTypedData({ domain: service.domain, contribution }))
-    return { contribution, signature }
+    return { contribution, signature, runKey: key }
   }
-  return { wallet, link, linkSignature, contribute }
+  return { wallet, peerId, link, linkSignature, peerSignature, peerSign, contribute }
 }
 
 async function errorName(promise: Promise<unknown>) {
@@ -83,10 +93,14 @@ async function errorName(promise: Promise<unknown>) {
 
 describe('settlement service', () => {
   it('credits verified work, posts the epoch root, serves proofs that claim on chain', async () => {
-    const alice = await volunteer(2, 'peer-alice')
-    const bob = await volunteer(3, 'peer-bob')
-    const unlinked = await volunteer(4, 'peer-carol')
-    await service.submitPeerLink({ link: alice.link, signature: alice.linkSignature })
+    const alice = await volunteer(2)
+    const bob = await volunteer(3)
+    const unlinked = await volunteer(4)
+    await service.submitPeerLink({
+      link: alice.link,
+      signature: alice.linkSignature,
+      peerSignature: alice.peerSignature,
+    })
 
     // alice sent her link before; bob's travels with his first contribution.
     await service.submitContribution(await alice.contribute(0n, 300n))
@@ -94,6 +108,7 @@ describe('settlement service', () => {
       ...(await bob.contribute(0n, 100n)),
       link: bob.link,
       linkSignature: bob.linkSignature,
+      linkPeerSignature: bob.peerSignature,
     })
     await service.submitContribution(await bob.contribute(1n, 100n))
     expect(await errorName(service.submitContribution(await alice.contribute(0n, 300n)))).toBe(
@@ -105,24 +120,24 @@ describe('settlement service', () => {
       await errorName(service.submitContribution({ ...signed, expected: { updateHash: keccak256(toHex('other')) } })),
     ).toBe('ContributionMismatchError')
 
-    const posted = await service.closeEpoch({ runId, epoch: 0n })
+    const posted = await service.closeEpoch({ runId: key, epoch: 0n })
     expect(posted.status).toBe('posted')
     expect(posted.total).toBe(parseEther('1')) // 300:200 of 1 ETH splits exactly
-    expect(await service.closeEpoch({ runId, epoch: 0n })).toEqual(posted) // idempotent
+    expect(await service.closeEpoch({ runId: key, epoch: 0n })).toEqual(posted) // idempotent
     // Crash between the mined transaction and the store write: the retry adopts the root already on chain.
-    await service.store.putEpoch({ runId, epoch: 0n, status: 'closed', claims: [] })
-    expect((await service.closeEpoch({ runId, epoch: 0n })).root).toBe(posted.root)
+    await service.store.putEpoch({ runId: key, epoch: 0n, status: 'closed', claims: [] })
+    expect((await service.closeEpoch({ runId: key, epoch: 0n })).root).toBe(posted.root)
     expect(await errorName(service.submitContribution(await alice.contribute(1n, 5n)))).toBe('EpochClosedError')
 
     const [root, total] = await chain.publicClient.readContract({
       address: distributor,
       abi: rewardDistributorAbi,
       functionName: 'epochOf',
-      args: [runId, 0n],
+      args: [key, 0n],
     })
     expect([root, total]).toEqual([posted.root, posted.total])
 
-    const proof = await service.proofFor({ runId, epoch: 0n, account: alice.wallet.address })
+    const proof = await service.proofFor({ runId: key, epoch: 0n, account: alice.wallet.address })
     expect(proof?.amount).toBe(parseEther('0.6'))
     const before = await chain.publicClient.getBalance({ address: alice.wallet.address })
     const { request } = await chain.publicClient.simulateContract({
@@ -130,7 +145,7 @@ describe('settlement service', () => {
       address: distributor,
       abi: rewardDistributorAbi,
       functionName: 'claim',
-      args: [runId, 0n, proof!.account, proof!.amount, proof!.proof as Hex[]],
+      args: [key, 0n, proof!.account, proof!.amount, proof!.proof as Hex[]],
     })
     await mined(chain.publicClient, chain.wallet(chain.accounts[5]!).writeContract(request))
     expect((await chain.publicClient.getBalance({ address: alice.wallet.address })) - before).toBe(parseEther('0.6'))
@@ -141,9 +156,64 @@ describe('settlement service', () => {
 
     // Later epoch asks for more than is left: capped to the uncommitted 2 ETH.
     await service.submitContribution(await alice.contribute(2n, 7n))
-    const second = await service.closeEpoch({ runId, epoch: 1n, pool: parseEther('50') })
+    const second = await service.closeEpoch({ runId: key, epoch: 1n, pool: parseEther('50') })
     expect(second.total).toBe(parseEther('2'))
-    expect((await service.closeEpoch({ runId, epoch: 2n })).status).toBe('empty')
+    expect((await service.closeEpoch({ runId: key, epoch: 2n })).status).toBe('empty')
+  })
+
+  it('refuses a link hijack: a wallet that does not hold the peer key cannot link (or re-link) that peer', async () => {
+    const alice = await volunteer(2)
+    const mallory = await volunteer(5)
+    await service.submitPeerLink({
+      link: alice.link,
+      signature: alice.linkSignature,
+      peerSignature: alice.peerSignature,
+    })
+    // Mallory read alice's peer id from /api/status and signs a newer link for it with her own wallet.
+    const hijack: PeerLink = { ...mallory.link, peerId: alice.peerId, issuedAt: 1n, nonce: 9n }
+    const signature = await chain.accounts[5]!.signTypedData(
+      peerLinkTypedData({ domain: service.domain, link: hijack }),
+    )
+    // No peer key: her own peer key's signature, and alice's signature of alice's (other) link, both fail.
+    for (const peerSignature of [await mallory.peerSign(hijack), alice.peerSignature, '0x00' as Hex])
+      expect(await errorName(service.submitPeerLink({ link: hijack, signature, peerSignature }))).toBe(
+        'PeerLinkPeerSignatureError',
+      )
+    // Riding along with a contribution (signed by her session key, which her link names) does not work either.
+    const contribution = { ...(await alice.contribute(7n, 1n)).contribution }
+    const session = privateKeyToAccount(generatePrivateKey())
+    const withSession = { ...hijack, sessionKey: session.address }
+    expect(
+      await errorName(
+        service.submitContribution({
+          contribution,
+          signature: await session.signTypedData(contributionTypedData({ domain: service.domain, contribution })),
+          link: withSession,
+          linkSignature: await chain.accounts[5]!.signTypedData(
+            peerLinkTypedData({ domain: service.domain, link: withSession }),
+          ),
+          linkPeerSignature: await mallory.peerSign(withSession),
+          runKey: key,
+        }),
+      ),
+    ).toBe('PeerLinkPeerSignatureError')
+    expect((await service.store.getLink(alice.peerId))?.link.wallet).toBe(alice.wallet.address)
+    // Alice's next round is still hers.
+    const credited = await service.submitContribution(await alice.contribute(8n, 3n))
+    expect(credited.wallet).toBe(alice.wallet.address)
+  })
+
+  it('credits the work the coordinator assigned, not the work the tab reports about itself', async () => {
+    const carol = await volunteer(4)
+    await service.submitPeerLink({
+      link: carol.link,
+      signature: carol.linkSignature,
+      peerSignature: carol.peerSignature,
+    })
+    // The tab signs workDone = 10^9 tokens (its own report); the wire credits the assignment's budget instead.
+    const { contribution, signature } = await carol.contribute(20n, 1_000_000_000n)
+    const credited = await service.submitContribution({ contribution, signature, runKey: key, work: 4_096n })
+    expect(credited).toMatchObject({ wallet: carol.wallet.address, work: 4_096n })
   })
 
   it('refuses an RPC that serves another chain than configured', async () => {

@@ -31,6 +31,7 @@ import {
   UnknownPeerLinkError,
   WrongChainError,
 } from './errors.ts'
+import { verifyPeerKeySignature } from './verifyPeerKeySignature.ts'
 
 const log = logger('relay:settlement')
 
@@ -60,8 +61,20 @@ export type SubmitContributionParameters = {
   /** The PeerLink can travel with the contribution or be sent once before via submitPeerLink. */
   link?: PeerLink
   linkSignature?: Hex
+  /** The link's co-signature by its peer's libp2p key (required with `link`). */
+  linkPeerSignature?: Hex
   /** What the coordinator itself received this round; the signed record must name the same hashes. */
   expected?: { modelHash?: Hex; updateHash?: Hex }
+  /**
+   * The on-chain key (core/receipts runKey: organizer + run id) the credit is filed under; the contribution's own
+   * runId (the run id the tab signed) by default.
+   */
+  runKey?: Hex
+  /**
+   * Work to credit, decided by the coordinator (the assignment's token budget); the signed workDone (what the tab
+   * reports) when omitted. Capped by maxWorkPerContribution either way.
+   */
+  work?: bigint
   signal?: AbortSignal
 }
 export type SubmitContributionReturnType = { wallet: Address; epoch: bigint; work: bigint }
@@ -117,9 +130,22 @@ export class SettlementService {
     return round / this.init.roundsPerEpoch
   }
 
-  /** Verifies and keeps a wallet-signed PeerLink (once per tab session). */
-  async submitPeerLink({ link, signature }: { link: PeerLink; signature: Hex; signal?: AbortSignal }) {
+  /**
+   * Verifies and keeps a PeerLink signed by its wallet AND co-signed by its peer's libp2p key (once per tab
+   * session). Peer ids are public: without the peer key any wallet could take over any tab's credits.
+   */
+  async submitPeerLink({
+    link,
+    signature,
+    peerSignature,
+  }: {
+    link: PeerLink
+    signature: Hex
+    peerSignature: Hex
+    signal?: AbortSignal
+  }) {
     const verified = await verifyPeerLink({ domain: this.domain, link, signature, now: this.init.now() })
+    await verifyPeerKeySignature({ domain: this.domain, link: verified.link, peerSignature })
     await this.store.putLink({ link: verified.link, signature })
     return { wallet: verified.wallet, sessionKey: verified.sessionKey }
   }
@@ -128,7 +154,10 @@ export class SettlementService {
   async submitContribution(parameters: SubmitContributionParameters): Promise<SubmitContributionReturnType> {
     const { contribution, signature, expected, signal } = parameters
     let { link, linkSignature } = parameters
-    if (!link || !linkSignature) {
+    // A link that travels with the contribution must be co-signed by its peer key, like one sent alone.
+    if (link && linkSignature)
+      await verifyPeerKeySignature({ domain: this.domain, link, peerSignature: parameters.linkPeerSignature ?? '0x' })
+    else {
       const stored = await this.store.getLink(contribution.peerId)
       if (!stored) throw new UnknownPeerLinkError({ peerId: contribution.peerId })
       ;({ link, signature: linkSignature } = stored)
@@ -147,10 +176,11 @@ export class SettlementService {
         throw new ContributionMismatchError({ field, expected: want, actual: verified.contribution[field] })
     }
     signal?.throwIfAborted()
-    const { runId, round, peerId, workDone } = verified.contribution
+    const { round, peerId, workDone } = verified.contribution
+    const runId = parameters.runKey ?? verified.contribution.runId
     const epoch = this.epochOf(round)
     if (await this.store.getEpoch({ runId, epoch })) throw new EpochClosedError({ runId, epoch })
-    const work = minBig(workDone, this.init.maxWorkPerContribution)
+    const work = minBig(parameters.work ?? workDone, this.init.maxWorkPerContribution)
     const fresh = await this.store.addCredit({ runId, epoch, round, peerId, account: verified.wallet, work })
     if (!fresh) throw new ContributionReplayError({ runId, round, peerId })
     if (parameters.link && parameters.linkSignature) await this.store.putLink({ link, signature: linkSignature })

@@ -10,17 +10,17 @@ import {
   type PublicClient,
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { DEFAULT_TRAIN_CONFIG } from '../../core/config/train.ts'
+import { roundTokenBudget } from '../../core/coordinator/roundTokenBudget.ts'
 import type { RunConfig } from '../../core/coordinator/types.ts'
 import { serializeError } from '../../core/errors/base.ts'
 import { logger } from '../../core/log.ts'
-import { isPresetName, MODEL_PRESETS } from '../../core/model/config.ts'
 import type { Submit } from '../../core/protocol/messages.ts'
 import { submissionContribution } from '../../core/protocol/submissionContribution.ts'
 import { runKey } from '../../core/receipts/runKey.ts'
 import type { PeerLink } from '../../core/receipts/types.ts'
 import type { Coordinator } from '../coordinator/Coordinator.ts'
 import type { ContributionAccepted, RoundCommitted } from '../coordinator/events.ts'
+import type { RunOrganizers } from '../store/runOrganizers.ts'
 import { type SettlementService, settlement } from './settlement.ts'
 import { createSqliteCreditStore, type SqliteCreditStore } from './sqliteCreditStore.ts'
 
@@ -49,9 +49,9 @@ export type ChainInfo = {
   distributor: Address
   coordinator: Address
   roundsPerEpoch: number
-  /** On-chain keys (core/receipts runKey) of the coordinator's runs. */
+  /** On-chain keys (core/receipts runKey: organiser + run id) of the coordinator's runs that have an organiser. */
   runIds: Hex[]
-  runs: { id: string; key: Hex }[]
+  runs: { id: string; organizer: Address; key: Hex }[]
 }
 
 /**
@@ -65,6 +65,7 @@ export class SettlementWire {
   readonly info: Omit<ChainInfo, 'runIds' | 'runs'>
   private readonly store: SqliteCreditStore
   private readonly coordinator: Coordinator
+  private readonly organizers: Pick<RunOrganizers, 'get'>
   private readonly epochPool: bigint | undefined
   private readonly rpe: bigint
   /** Credits being verified: an epoch closes only after the credits of its rounds landed. */
@@ -78,12 +79,14 @@ export class SettlementWire {
     settlement: SettlementService
     store: SqliteCreditStore
     coordinator: Coordinator
+    organizers: Pick<RunOrganizers, 'get'>
     info: SettlementWire['info']
     epochPool?: bigint | undefined
   }) {
     this.settlement = init.settlement
     this.store = init.store
     this.coordinator = init.coordinator
+    this.organizers = init.organizers
     this.info = init.info
     this.epochPool = init.epochPool
     this.rpe = BigInt(init.info.roundsPerEpoch)
@@ -94,13 +97,33 @@ export class SettlementWire {
   }
 
   chainInfo(): ChainInfo {
-    const runs = this.coordinator.listRuns().map((r) => ({ id: r.runId, key: runKey(r.runId) }))
+    const runs = this.coordinator.listRuns().flatMap((r) => {
+      const organizer = this.organizers.get(r.runId)
+      return organizer ? [{ id: r.runId, organizer, key: runKey({ organizer, runId: r.runId }) }] : []
+    })
     return { ...this.info, runIds: runs.map((r) => r.key), runs }
   }
 
-  /** Verifies and keeps a wallet-signed PeerLink (POST /api/link). */
-  async link({ link, signature, signal }: { link: PeerLink; signature: Hex; signal?: AbortSignal }) {
-    return this.settlement.submitPeerLink({ link, signature, ...(signal ? { signal } : {}) })
+  /** The on-chain key of a run: its organiser's (organiser, run id); a run without an organiser is not settled. */
+  keyOf(runId: string): Hex {
+    const organizer = this.organizers.get(runId)
+    if (!organizer) throw new Error(`run ${runId} has no organiser, so no pool on chain: it is not settled`)
+    return runKey({ organizer, runId })
+  }
+
+  /** Verifies and keeps a PeerLink signed by its wallet and co-signed by its peer key (POST /api/link). */
+  async link({
+    link,
+    signature,
+    peerSignature,
+    signal,
+  }: {
+    link: PeerLink
+    signature: Hex
+    peerSignature: Hex
+    signal?: AbortSignal
+  }) {
+    return this.settlement.submitPeerLink({ link, signature, peerSignature, ...(signal ? { signal } : {}) })
   }
 
   /** Each committed round: the last round of an epoch, or the last round of the run (a partial epoch is paid too), closes its epoch. */
@@ -119,7 +142,7 @@ export class SettlementWire {
       for (const t of targets) {
         try {
           const closed = await this.settlement.closeEpoch({
-            runId: runKey(t.runId),
+            runId: this.keyOf(t.runId),
             epoch: t.epoch,
             ...(this.epochPool === undefined ? {} : { pool: this.epochPool }),
           })
@@ -170,23 +193,20 @@ export class SettlementWire {
   private async credit(meta: Submit, signature: Hex, config: RunConfig | undefined): Promise<void> {
     const contribution = submissionContribution(meta)
     const budget = config ? roundTokenBudget(config) : undefined
-    // workDone is signed as the tab's stats.tokens: a tab claiming more than its assignment allows gets nothing.
-    if (budget !== undefined && contribution.workDone > budget)
+    // workDone is signed as the tab's stats.tokens, a number it reports about itself: a tab claiming more than its
+    // assignment allows gets nothing, and the credit is the assignment's work, whatever the tab says it did.
+    if (budget === undefined) throw new Error(`run ${meta.runId} has no known token budget per round`)
+    if (contribution.workDone > budget)
       throw new Error(`workDone ${contribution.workDone} exceeds the round's budget ${budget}`)
     const { wallet, epoch, work } = await this.settlement.submitContribution({
       contribution,
       signature,
       expected: { updateHash: contribution.updateHash, modelHash: contribution.modelHash },
+      runKey: this.keyOf(meta.runId),
+      work: budget,
     })
     log('credited %s round %d (epoch %d): %d tokens to %s', meta.runId, meta.round, epoch, work, wallet)
   }
-}
-
-/** Tokens one round of a run can process: batch × context length × H inner steps (the real assignment). */
-export function roundTokenBudget(config: Pick<RunConfig, 'preset' | 'innerSteps'>): bigint | undefined {
-  if (!isPresetName(config.preset)) return undefined
-  const { contextLength } = MODEL_PRESETS[config.preset]
-  return BigInt(DEFAULT_TRAIN_CONFIG.batchSize * contextLength * config.innerSteps)
 }
 
 /**
@@ -197,9 +217,11 @@ export function roundTokenBudget(config: Pick<RunConfig, 'preset' | 'innerSteps'
 export async function wireSettlement({
   config,
   coordinator,
+  organizers,
 }: {
   config: SettlementWireConfig
   coordinator: Coordinator
+  organizers: Pick<RunOrganizers, 'get'>
 }): Promise<SettlementWire> {
   const { rpcUrl, signal, pollingInterval = 250 } = config
   const probe = createPublicClient({ transport: http(rpcUrl) })
@@ -244,6 +266,7 @@ export async function wireSettlement({
     settlement: service,
     store,
     coordinator,
+    organizers,
     epochPool: config.epochPool,
     info: { chainId, rpcUrl, distributor, coordinator: account.address, roundsPerEpoch: config.roundsPerEpoch },
   })

@@ -72,6 +72,14 @@ CREATE TABLE IF NOT EXISTS events (
   detail TEXT
 );
 CREATE INDEX IF NOT EXISTS events_run ON events (run_id, kind);
+-- Rejected submissions are counted per (run, reason), never stored one row each: a peer that floods wrong
+-- submissions grows one counter, not the ledger.
+CREATE TABLE IF NOT EXISTS rejection_counts (
+  run_id TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (run_id, reason)
+);
 -- Held-out loss of the global after a committed round (relay/validation). Its own
 -- table, written after the commit: IF NOT EXISTS is the migration for older data dirs.
 CREATE TABLE IF NOT EXISTS validation (
@@ -156,7 +164,10 @@ export class Store {
   }
 
   close(): void {
-    if (this.db.open) this.db.close()
+    if (this.db.open) {
+      this.flushRejections()
+      this.db.close()
+    }
   }
 
   checkpointPath(runId: string, round: number): string {
@@ -311,6 +322,47 @@ export class Store {
         n: number
       }
     ).n
+  }
+
+  /** Rejections counted in memory since the last flush, by run and reason. */
+  readonly #pendingRejections = new Map<string, { runId: string; reason: string; n: number }>()
+  #pendingTotal = 0
+
+  /**
+   * One more rejected submission of `reason` in `runId`: a counter in memory, written to SQLite in one
+   * transaction per 1,000 (and on read and close), so a flood costs neither a row nor a disk sync per rejection.
+   */
+  countRejection(runId: string, reason: string): void {
+    const key = `${runId}\u0000${reason}`
+    const entry = this.#pendingRejections.get(key) ?? { runId, reason, n: 0 }
+    entry.n++
+    this.#pendingRejections.set(key, entry)
+    if (++this.#pendingTotal >= 1_000) this.flushRejections()
+  }
+
+  flushRejections(): void {
+    if (this.#pendingTotal === 0) return
+    const upsert = this.db.prepare(
+      'INSERT INTO rejection_counts (run_id, reason, n) VALUES (?, ?, ?) ON CONFLICT (run_id, reason) DO UPDATE SET n = n + excluded.n',
+    )
+    this.db.transaction(() => {
+      for (const { runId, reason, n } of this.#pendingRejections.values()) upsert.run(runId, reason, n)
+    })()
+    this.#pendingRejections.clear()
+    this.#pendingTotal = 0
+  }
+
+  /** Rejected submissions of a run by reason: the counters, plus the one-row-each events of older data dirs. */
+  rejectionCounts(runId: string): Record<string, number> {
+    this.flushRejections()
+    const counts: Record<string, number> = {}
+    for (const { detail, n } of this.eventsByDetail(runId, 'rejected')) counts[detail] = (counts[detail] ?? 0) + n
+    const rows = this.db.prepare('SELECT reason, n FROM rejection_counts WHERE run_id = ?').all(runId) as {
+      reason: string
+      n: number
+    }[]
+    for (const { reason, n } of rows) counts[reason] = (counts[reason] ?? 0) + n
+    return counts
   }
 
   eventsByDetail(runId: string, kind: string): { detail: string; n: number }[] {

@@ -1,0 +1,379 @@
+/**
+ * A real relay process (relay/main.ts), honest Node peers that train fake-but-valid rounds and time the relay's
+ * answers, and hostile Node libp2p peers that flood it: checkpoint downloads, wrong submissions, concurrent
+ * streams, hellos from many identities on one address. Shared by tests/abuse.e2e.ts and bench/abuse.ts.
+ */
+import '../../relay/polyfills.ts'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import type { Libp2p, Stream } from '@libp2p/interface'
+import { webSockets } from '@libp2p/websockets'
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { compressUpdate } from '../../core/compression/compressUpdate.ts'
+import { settingsForMode } from '../../core/compression/policy.ts'
+import { type CompressorState, createCompressorState } from '../../core/compression/types.ts'
+import { MODEL_PRESETS } from '../../core/model/config.ts'
+import { parameterLayout } from '../../core/model/parameters.ts'
+import { COORD_PROTOCOL, PROTOCOL_VERSION } from '../../core/protocol/constants.ts'
+import type { Assignment, Request, Response } from '../../core/protocol/messages.ts'
+import { createRng, normal, seedFrom } from '../../core/random.ts'
+import { updateHash } from '../../core/wire/updateHash.ts'
+import { fetchCheckpoint } from '../../net/checkpointClient.ts'
+import { requestCoordinator } from '../../net/coordinatorClient.ts'
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url))
+export const ABUSE_TOKEN = 'abuse-admin-token'
+const layout = parameterLayout(MODEL_PRESETS.tiny)
+
+export type RelayProcess = {
+  child: ChildProcess
+  httpUrl: string
+  addr: Multiaddr
+  output: string[]
+  stop(): Promise<void>
+}
+
+export async function startRelayProcess({
+  dataDir,
+  args = [],
+}: {
+  dataDir: string
+  args?: string[]
+}): Promise<RelayProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'relay/main.ts',
+      '--data-dir',
+      dataDir,
+      '--http-port',
+      '0',
+      '--p2p-port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--heartbeat-ms',
+      '2000',
+      '--admin-token',
+      ABUSE_TOKEN,
+      ...args,
+    ],
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  const output: string[] = []
+  const ready = await new Promise<{ httpUrl: string; multiaddrs: string[] }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`relay did not start:\n${output.join('')}`)), 60_000)
+    child.stderr!.on('data', (d: Buffer) => output.push(d.toString()))
+    child.stdout!.on('data', (d: Buffer) => {
+      output.push(d.toString())
+      const line = output
+        .join('')
+        .split('\n')
+        .find((l) => l.startsWith('CUMULUS_READY '))
+      if (!line) return
+      clearTimeout(timer)
+      resolve(JSON.parse(line.slice('CUMULUS_READY '.length)))
+    })
+    child.once('exit', (code) => reject(new Error(`relay exited ${code}:\n${output.join('')}`)))
+  })
+  return {
+    child,
+    httpUrl: ready.httpUrl,
+    addr: multiaddr(ready.multiaddrs[0]!),
+    output,
+    async stop() {
+      if (child.exitCode !== null) return
+      const exited = new Promise((r) => child.once('exit', r))
+      child.kill('SIGTERM')
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))])
+      if (child.exitCode === null) child.kill('SIGKILL')
+    },
+  }
+}
+
+export async function adminApi(relay: RelayProcess, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${relay.httpUrl}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ABUSE_TOKEN}` },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  })
+  const json = await res.json()
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`)
+  return json
+}
+
+/** A tiny run whose rounds close as soon as every honest peer submitted (fake, valid updates: no training). */
+export async function startFastRun(relay: RelayProcess, runId: string): Promise<void> {
+  await adminApi(relay, '/api/runs', {
+    id: runId,
+    config: { preset: 'tiny', innerSteps: 1, rounds: 100_000, quorum: 1, graceMs: 0, roundDeadlineMs: 20_000 },
+  })
+  await adminApi(relay, `/api/runs/${runId}/start`, {})
+}
+
+export async function createNodePeer(): Promise<Libp2p> {
+  return createLibp2p({
+    transports: [webSockets()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: { denyDialMultiaddr: () => false },
+    services: { identify: identify() },
+  })
+}
+
+const ask = (node: Libp2p, relay: RelayProcess, request: Request, update?: Uint8Array) =>
+  requestCoordinator({ node, coordinator: relay.addr, request, update, timeoutMs: 20_000 })
+
+/** Percentile of a sample (nearest rank). */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
+}
+
+/**
+ * An honest peer: hello, then heartbeat → (new round) submit a small valid update, one request at a time as a
+ * tab does. Records each round's period (assignment to next assignment) and every request's latency.
+ */
+export class HonestPeer {
+  readonly roundMs: { at: number; ms: number }[] = []
+  readonly latencyMs: { at: number; ms: number }[] = []
+  readonly errors: string[] = []
+  acked = 0
+  #stopped = false
+  #compressor: CompressorState = createCompressorState(layout)
+  #loop: Promise<void> | undefined
+
+  constructor(
+    readonly node: Libp2p,
+    readonly relay: RelayProcess,
+    readonly runId: string,
+  ) {}
+
+  get id(): string {
+    return this.node.peerId.toString()
+  }
+
+  async #timed(request: Request, update?: Uint8Array): Promise<Response> {
+    const t0 = performance.now()
+    const { response } = await ask(this.node, this.relay, request, update)
+    this.latencyMs.push({ at: Date.now(), ms: performance.now() - t0 })
+    return response
+  }
+
+  start(): void {
+    this.#loop = this.#run()
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true
+    await this.#loop
+  }
+
+  async #run(): Promise<void> {
+    const base = { version: PROTOCOL_VERSION, peerId: this.id, runId: this.runId } as const
+    const hello = await this.#timed({ type: 'hello', ...base, capabilities: { backend: 'wasm' } })
+    if (hello.type !== 'welcome') throw new Error(`hello refused: ${JSON.stringify(hello)}`)
+    let assignment: Assignment | null = hello.assignment
+    let roundStart = performance.now()
+    let submitted = -1
+    while (!this.#stopped) {
+      try {
+        if (assignment && assignment.round > submitted) {
+          submitted = assignment.round
+          const update = this.#update(assignment)
+          const r = await this.#timed(
+            {
+              type: 'submit',
+              ...base,
+              round: assignment.round,
+              baseHash: assignment.baseHash,
+              updateHash: updateHash(update),
+              updateBytes: update.byteLength,
+              stats: { loss: 5, tokens: 1, steps: 1, durationMs: 1 },
+            },
+            update,
+          )
+          if (r.type === 'ack') this.acked++
+          else this.errors.push(`submit ${assignment.round}: ${JSON.stringify(r).slice(0, 200)}`)
+        }
+        await new Promise((r) => setTimeout(r, 100))
+        const hb = await this.#timed({ type: 'heartbeat', ...base })
+        if (hb.type !== 'heartbeat-ack') {
+          this.errors.push(`heartbeat: ${JSON.stringify(hb).slice(0, 200)}`)
+          continue
+        }
+        if (hb.assignment && hb.assignment.round > (assignment?.round ?? -1)) {
+          const now = performance.now()
+          this.roundMs.push({ at: Date.now(), ms: now - roundStart })
+          roundStart = now
+        }
+        assignment = hb.assignment
+      } catch (error) {
+        this.errors.push((error as Error).message)
+        await new Promise((r) => setTimeout(r, 200))
+      }
+    }
+  }
+
+  #update(assignment: Assignment): Uint8Array {
+    const rng = createRng(seedFrom(this.id, assignment.round))
+    const delta = new Float32Array(layout.size)
+    for (let i = 0; i < delta.length; i++) delta[i] = normal(rng) * 1e-4
+    const compressed = compressUpdate({
+      delta,
+      layout,
+      settings: settingsForMode(assignment.compression.mode, layout),
+      state: this.#compressor,
+      seed: seedFrom(this.runId, this.id),
+      round: assignment.round,
+    })
+    this.#compressor = compressed.state
+    return compressed.bytes
+  }
+}
+
+/** Times GET /api/status every `everyMs` until stopped (the dashboard's and the tabs' poll). */
+export function probeHttpStatus(relay: RelayProcess, everyMs = 200) {
+  const samples: { at: number; ms: number }[] = []
+  let stopped = false
+  const loop = (async () => {
+    while (!stopped) {
+      const t0 = performance.now()
+      await fetch(`${relay.httpUrl}/api/status`)
+        .then((r) => r.arrayBuffer())
+        .catch(() => {})
+      samples.push({ at: Date.now(), ms: performance.now() - t0 })
+      await new Promise((r) => setTimeout(r, everyMs))
+    }
+  })()
+  return {
+    samples,
+    async stop() {
+      stopped = true
+      await loop
+    },
+  }
+}
+
+export type FloodReport = { sent: number; served: number; refused: number; bytes: number; ms: number }
+
+async function pool<T>(n: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = []
+  let next = 0
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++
+        out[i] = await task(i)
+      }
+    }),
+  )
+  return out
+}
+
+/** `n` full checkpoint downloads by one peer, `concurrency` at a time. */
+export async function checkpointFlood(node: Libp2p, relay: RelayProcess, runId: string, n = 300, concurrency = 8) {
+  const t0 = performance.now()
+  let bytes = 0
+  const results = await pool(n, concurrency, async () => {
+    try {
+      const { frame } = await fetchCheckpoint({ node, peer: relay.addr, runId, timeoutMs: 10_000 })
+      bytes += frame.byteLength
+      return true
+    } catch {
+      return false
+    }
+  })
+  const served = results.filter(Boolean).length
+  return { sent: n, served, refused: n - served, bytes, ms: performance.now() - t0 } satisfies FloodReport
+}
+
+/** `n` wrong-round submits from a peer that never said hello. */
+export async function rejectionFlood(node: Libp2p, relay: RelayProcess, runId: string, n = 3_000, concurrency = 8) {
+  const t0 = performance.now()
+  const update = new Uint8Array(64)
+  const results = await pool(n, concurrency, async (i) => {
+    try {
+      const { response } = await ask(
+        node,
+        relay,
+        {
+          type: 'submit',
+          version: PROTOCOL_VERSION,
+          peerId: node.peerId.toString(),
+          runId,
+          round: 1_000_000 + i,
+          baseHash: `0x${'00'.repeat(32)}`,
+          updateHash: updateHash(update),
+          updateBytes: update.byteLength,
+          stats: { loss: 1, tokens: 1, steps: 1, durationMs: 1 },
+        },
+        update,
+      )
+      return response.type === 'reject' ? 'answered' : 'other'
+    } catch {
+      return 'refused'
+    }
+  })
+  const answered = results.filter((r) => r === 'answered').length
+  return {
+    sent: n,
+    served: answered,
+    refused: n - answered,
+    bytes: 0,
+    ms: performance.now() - t0,
+  } satisfies FloodReport
+}
+
+/** `n` coordinator streams opened at once by one peer and held open without a byte (then released). */
+export async function streamFlood(node: Libp2p, relay: RelayProcess, n = 200, holdMs = 3_000) {
+  const t0 = performance.now()
+  const streams = await Promise.all(
+    Array.from({ length: n }, () =>
+      node.dialProtocol(relay.addr, COORD_PROTOCOL, { signal: AbortSignal.timeout(10_000) }).catch(() => null),
+    ),
+  )
+  const opened = streams.filter((s): s is Stream => s !== null)
+  await new Promise((r) => setTimeout(r, holdMs))
+  // A stream the relay refused was reset: it is no longer open on our side either.
+  const stillOpen = opened.filter((s) => s.status === 'open' && s.readStatus === 'readable').length
+  for (const s of opened) s.abort(new Error('done'))
+  return {
+    sent: n,
+    served: stillOpen,
+    refused: n - stillOpen,
+    bytes: 0,
+    ms: performance.now() - t0,
+  } satisfies FloodReport
+}
+
+/** `n` fresh identities from this host's address, each saying hello once. */
+export async function helloFlood(relay: RelayProcess, runId: string, n = 200, concurrency = 8) {
+  const t0 = performance.now()
+  const results = await pool(n, concurrency, async () => {
+    const node = await createNodePeer()
+    try {
+      const { response } = await ask(node, relay, {
+        type: 'hello',
+        version: PROTOCOL_VERSION,
+        peerId: node.peerId.toString(),
+        runId,
+        capabilities: { backend: 'cpu' },
+      })
+      return response.type === 'welcome'
+    } catch {
+      return false
+    } finally {
+      await node.stop()
+    }
+  })
+  const served = results.filter(Boolean).length
+  return { sent: n, served, refused: n - served, bytes: 0, ms: performance.now() - t0 } satisfies FloodReport
+}
