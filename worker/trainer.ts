@@ -8,13 +8,11 @@ import * as tf from '@tensorflow/tfjs'
 import { type CompressorState, createCompressorState } from '../core/compression/types.ts'
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../core/config/train.ts'
 import { type AdamwState, createAdamwState, disposeAdamwState } from '../core/diloco/adamw.ts'
-import { innerLoop } from '../core/diloco/innerLoop.ts'
 import { logger } from '../core/log.ts'
-import { MODEL_PRESETS, type ModelConfig } from '../core/model/config.ts'
+import type { ModelConfig } from '../core/model/config.ts'
 import { createGpt, type Gpt } from '../core/model/gpt.ts'
 import type { ParameterLayout } from '../core/model/layout.ts'
-import { initParameters, parameterHash, parameterLayout } from '../core/model/parameters.ts'
-import { createRng } from '../core/random.ts'
+import { parameterHash, parameterLayout } from '../core/model/parameters.ts'
 import { trainLocalRound } from '../core/round/trainLocalRound.ts'
 import type {
   BackendName,
@@ -29,13 +27,8 @@ import type {
   TrainRoundParameters,
   TrainRoundReturnType,
 } from './api.ts'
-import {
-  BENCHMARK_BATCH_SIZE,
-  BENCHMARK_TIMED_STEPS,
-  BENCHMARK_WARMUP_STEPS,
-  DEFAULT_DUTY_CYCLE,
-  MIN_DUTY_CYCLE,
-} from './constants.ts'
+import { benchmarkInnerSteps } from './benchmarkInnerSteps.ts'
+import { DEFAULT_DUTY_CYCLE, MIN_DUTY_CYCLE } from './constants.ts'
 import {
   InvalidTrainRequestError,
   NoCheckpointError,
@@ -319,47 +312,6 @@ export class Trainer {
     if (this.#dutyCycle < 1) await sleep((spentMs * (1 - this.#dutyCycle)) / this.#dutyCycle, signal)
     while (this.#paused && !signal.aborted) await this.#paused.promise
     signal.throwIfAborted()
-  }
-}
-
-/**
- * Inner steps per second of the tiny preset on the active backend: what the
- * backend choice is based on. Warm-up steps (shader compilation, wasm
- * instantiation) are not timed.
- */
-export async function benchmarkInnerSteps(
-  options: { config?: ModelConfig; batchSize?: number; warmup?: number; steps?: number } = {},
-): Promise<number> {
-  const {
-    config = MODEL_PRESETS.tiny,
-    batchSize = BENCHMARK_BATCH_SIZE,
-    warmup = BENCHMARK_WARMUP_STEPS,
-    steps = BENCHMARK_TIMED_STEPS,
-  } = options
-  const rng = createRng(1)
-  const tokens = new Uint8Array(4096)
-  for (let i = 0; i < tokens.length; i++) tokens[i] = 97 + (rng.nextUint32() % 26)
-  const model = createGpt(config, { parameters: initParameters(config, { seed: 1 }) })
-  const optimizer = createAdamwState(model.variables)
-  let timedFrom = 0
-  try {
-    const started = performance.now()
-    await innerLoop({
-      model,
-      tokens,
-      steps: warmup + steps,
-      config: { ...DEFAULT_TRAIN_CONFIG, batchSize },
-      seed: 1,
-      optimizer,
-      onStep: (step) => {
-        if (step.step === warmup - 1) timedFrom = performance.now()
-      },
-    })
-    const end = performance.now()
-    return steps / ((end - (warmup > 0 ? timedFrom : started)) / 1000)
-  } finally {
-    disposeAdamwState(optimizer)
-    model.dispose()
   }
 }
 
