@@ -48,8 +48,8 @@ export type SimulationOptions = {
   /**
    * Eager overlap: after how many inner steps of the next round the committed base lands and the tab
    * rebases onto it (the simulator has no clock: this is its model of the reduction's latency). Default:
-   * the latest a tab allows, eagerRebaseBy(H) (it waits there for the base), so the default is the worst
-   * case; tabs measured a median of 8.5 of 20 (bench:utilization).
+   * the latest a tab allows, eagerRebaseBy(H) (it waits there for the base): real tabs of unequal speed
+   * reach that bound (bench:utilization prints the median rebase step), so the default is what they see.
    */
   eagerRebaseStep?: number
   /** Overrides of DEFAULT_TRAIN_CONFIG (inner learning rate, batch size, …). */

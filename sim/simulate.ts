@@ -64,7 +64,7 @@ const USAGE = `usage: npm run simulate -- [options]
   --seed S             seed for init, shards and batches (1)
   --backend NAME       wasm | cpu (wasm)
   --corpus FILE        any UTF-8 text instead of the Brown corpus
-  --eager-rebase-step K  eager: inner steps before the committed base lands (H/4, the latest tabs allow)
+  --eager-rebase-step K  eager: inner steps before the committed base lands (the latest tabs allow: 15% of H)
   --shards N           contiguous shards of the training split (the run default)
   --overlap MODE       sync | delay | eager: how a round's reduction overlaps the next round (the run default, eager)
   --lr, --baseline-lr, --outer-lr, --outer-momentum, --warmup, --batch-size, --bandwidth, --max-bytes
