@@ -18,9 +18,9 @@ import {
   probeHttpStatus,
   rejectionFlood,
   startFastRun,
-  startRelayProcess,
   streamFlood,
 } from '../tests/support/abuseHarness.ts'
+import { startRelayProcess } from '../tests/support/relayProcess.ts'
 
 const RUN = 'bench-abuse'
 const PHASE_MS = Number(process.env.BENCH_ABUSE_PHASE_MS ?? 20_000)

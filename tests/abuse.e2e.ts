@@ -13,18 +13,16 @@ import { PROTOCOL_VERSION } from '../core/protocol/constants.ts'
 import { requestCoordinator } from '../net/coordinatorClient.ts'
 import type { RunReport } from '../relay/http/buildStatus.ts'
 import {
-  adminApi,
   checkpointFlood,
   createNodePeer,
   HonestPeer,
   helloFlood,
   percentile,
-  type RelayProcess,
   rejectionFlood,
   startFastRun,
-  startRelayProcess,
   streamFlood,
 } from './support/abuseHarness.ts'
+import { adminApi, type RelayProcess, startRelayProcess } from './support/relayProcess.ts'
 
 const RUN = 'abuse-e2e'
 let dataDir: string

@@ -13,9 +13,9 @@ import { anvil } from 'viem/chains'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ANVIL_MNEMONIC } from '../contracts/testChain.ts'
 import type { RunReport } from '../relay/http/buildStatus.ts'
-import { adminApi, type RelayProcess, startRelayProcess } from './support/abuseHarness.ts'
 import { chromiumAvailable, launchChromium } from './support/chromium.ts'
 import { installInjectedWallet } from './support/injectedWallet.ts'
+import { adminApi, type RelayProcess, startRelayProcess } from './support/relayProcess.ts'
 
 const REPO = fileURLToPath(new URL('..', import.meta.url))
 const ARTIFACTS = join(REPO, '.artifacts')

@@ -6,7 +6,6 @@
  * saw acknowledged is in the ledger exactly once.
  */
 import '../relay/polyfills.ts'
-import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,7 +14,6 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import type { Libp2p } from '@libp2p/interface'
 import { webSockets } from '@libp2p/websockets'
-import { multiaddr } from '@multiformats/multiaddr'
 import Database from 'better-sqlite3'
 import { createLibp2p } from 'libp2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -40,66 +38,12 @@ import { requestCoordinator } from '../net/coordinatorClient.ts'
 import { loadCorpus } from '../node/corpus.ts'
 import { initBackend } from '../node/tfjsBackend.ts'
 import type { RunReport } from '../relay/http/buildStatus.ts'
+import { adminApi, type RelayProcess, startRelayProcess } from './support/relayProcess.ts'
 
 const RUN = 'restart-e2e'
 const ROUNDS = 4
-const TOKEN = 'e2e-admin-token'
 const layout = parameterLayout(MODEL_PRESETS.tiny)
 let model: Gpt
-
-type Relay = { child: ChildProcess; httpUrl: string; addr: string; output: string[] }
-
-async function startRelay(dataDir: string): Promise<Relay> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'relay/main.ts',
-      '--data-dir',
-      dataDir,
-      '--http-port',
-      '0',
-      '--p2p-port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--heartbeat-ms',
-      '2000',
-      '--admin-token',
-      TOKEN,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  )
-  const output: string[] = []
-  return await new Promise<Relay>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`relay did not start:\n${output.join('')}`)), 60_000)
-    child.stderr!.on('data', (d: Buffer) => output.push(d.toString()))
-    child.stdout!.on('data', (d: Buffer) => {
-      output.push(d.toString())
-      const line = output
-        .join('')
-        .split('\n')
-        .find((l) => l.startsWith('CUMULUS_READY '))
-      if (!line) return
-      clearTimeout(timer)
-      const ready = JSON.parse(line.slice('CUMULUS_READY '.length)) as { httpUrl: string; multiaddrs: string[] }
-      resolve({ child, httpUrl: ready.httpUrl, addr: ready.multiaddrs[0]!, output })
-    })
-    child.once('exit', (code) => reject(new Error(`relay exited ${code}:\n${output.join('')}`)))
-  })
-}
-
-async function api(relay: Relay, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${relay.httpUrl}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const json = await res.json()
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`)
-  return json
-}
 
 type Peer = { node: Libp2p; id: string; compressor: CompressorState; heartbeat?: ReturnType<typeof setInterval> }
 const acked: string[] = []
@@ -116,7 +60,7 @@ async function createPeer(): Promise<Peer> {
   return { node, id: node.peerId.toString(), compressor: createCompressorState(layout) }
 }
 
-function startHeartbeat(peer: Peer, relay: () => Relay): void {
+function startHeartbeat(peer: Peer, relay: () => RelayProcess): void {
   clearInterval(peer.heartbeat)
   // One heartbeat at a time, as a tab sends them: while the relay is busy (a commit, a validation), overlapping
   // heartbeats could pile up past its per-connection stream limit (MAX_INBOUND_STREAMS) and get a hello reset.
@@ -126,7 +70,7 @@ function startHeartbeat(peer: Peer, relay: () => Relay): void {
     inFlight = true
     requestCoordinator({
       node: peer.node,
-      coordinator: multiaddr(relay().addr),
+      coordinator: relay().addr,
       request: { type: 'heartbeat', version: PROTOCOL_VERSION, peerId: peer.id, runId: RUN },
     })
       .catch(() => {})
@@ -136,10 +80,10 @@ function startHeartbeat(peer: Peer, relay: () => Relay): void {
   }, 200)
 }
 
-async function hello(peer: Peer, relay: Relay): Promise<Assignment | null> {
+async function hello(peer: Peer, relay: RelayProcess): Promise<Assignment | null> {
   const { response: r } = await requestCoordinator({
     node: peer.node,
-    coordinator: multiaddr(relay.addr),
+    coordinator: relay.addr,
     request: {
       type: 'hello',
       version: PROTOCOL_VERSION,
@@ -153,10 +97,10 @@ async function hello(peer: Peer, relay: Relay): Promise<Assignment | null> {
 }
 
 /** One round of real work: load the global, H AdamW steps on the shard, compress, submit. */
-async function work(peer: Peer, relay: Relay, assignment: Assignment, train: Uint8Array): Promise<Response> {
+async function work(peer: Peer, relay: RelayProcess, assignment: Assignment, train: Uint8Array): Promise<Response> {
   const { frame } = await fetchCheckpoint({
     node: peer.node,
-    peer: multiaddr(relay.addr),
+    peer: relay.addr,
     runId: RUN,
     expectedHash: assignment.baseHash,
   })
@@ -182,7 +126,7 @@ async function work(peer: Peer, relay: Relay, assignment: Assignment, train: Uin
   peer.compressor = compressed.state
   const { response } = await requestCoordinator({
     node: peer.node,
-    coordinator: multiaddr(relay.addr),
+    coordinator: relay.addr,
     update: compressed.bytes,
     timeoutMs: 60_000,
     request: {
@@ -212,12 +156,12 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
   throw new Error(`timed out waiting for ${what}`)
 }
-const runOf = async (relay: Relay): Promise<RunReport> =>
-  ((await api(relay, '/api/status')) as { runs: RunReport[] }).runs.find((r) => r.runId === RUN)!
+const runOf = async (relay: RelayProcess): Promise<RunReport> =>
+  ((await adminApi(relay, '/api/status')) as { runs: RunReport[] }).runs.find((r) => r.runId === RUN)!
 
 describe('coordinator restart', () => {
   let dataDir: string
-  let relay: Relay
+  let relay: RelayProcess
   let peers: Peer[] = []
   let train: Uint8Array
 
@@ -226,7 +170,7 @@ describe('coordinator restart', () => {
     model = createGpt(MODEL_PRESETS.tiny, { seed: 0 })
     train = splitTokens(await loadCorpus({ maxBytes: 200_000 })).train
     dataDir = mkdtempSync(join(tmpdir(), 'cumulus-restart-'))
-    relay = await startRelay(dataDir)
+    relay = await startRelayProcess({ dataDir })
     peers = [await createPeer(), await createPeer()]
   })
   afterAll(async () => {
@@ -240,7 +184,7 @@ describe('coordinator restart', () => {
   })
 
   it('resumes at the last committed round and counts every acknowledged contribution once', async () => {
-    await api(relay, '/api/runs', {
+    await adminApi(relay, '/api/runs', {
       id: RUN,
       config: {
         preset: 'tiny',
@@ -253,7 +197,7 @@ describe('coordinator restart', () => {
         compression: { mode: 'int8', errorFeedback: true },
       },
     })
-    await api(relay, `/api/runs/${RUN}/start`, {})
+    await adminApi(relay, `/api/runs/${RUN}/start`, {})
     const [a, b] = peers as [Peer, Peer]
     for (const p of peers) startHeartbeat(p, () => relay)
 
@@ -276,7 +220,7 @@ describe('coordinator restart', () => {
     relay.child.kill('SIGKILL')
     await new Promise((r) => relay.child.once('exit', r))
 
-    relay = await startRelay(dataDir)
+    relay = await startRelayProcess({ dataDir })
     const resumed = await runOf(relay)
     expect(resumed).toMatchObject({ status: 'running', round: 2, baseHash: a2.baseHash })
     expect(resumed.openRound).toMatchObject({ round: 2, accepted: 1 })

@@ -21,9 +21,10 @@ import { decodeCheckpoint } from '../core/wire/checkpoint.ts'
 import { encodeGlobalUpdate, quantizeGlobalUpdate } from '../core/wire/globalUpdate.ts'
 import { fetchCheckpoint } from '../net/checkpointClient.ts'
 import type { RunReport } from '../relay/http/buildStatus.ts'
-import { adminApi, createNodePeer, type RelayProcess, startRelayProcess } from './support/abuseHarness.ts'
+import { createNodePeer } from './support/abuseHarness.ts'
 import { launchChromium } from './support/chromium.ts'
 import { canCreateNetNamespace, createNetNamespace, type NetNamespace } from './support/netns.ts'
+import { adminApi, type RelayProcess, startRelayProcess } from './support/relayProcess.ts'
 import {
   buildSwarmLab,
   chromiumAvailable,

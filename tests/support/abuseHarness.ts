@@ -4,14 +4,11 @@
  * streams, hellos from many identities on one address. Shared by tests/abuse.e2e.ts and bench/abuse.ts.
  */
 import '../../relay/polyfills.ts'
-import { type ChildProcess, spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { webSockets } from '@libp2p/websockets'
-import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { compressUpdate } from '../../core/compression/compressUpdate.ts'
 import { settingsForMode } from '../../core/compression/policy.ts'
@@ -24,91 +21,10 @@ import { createRng, normal, seedFrom } from '../../core/random.ts'
 import { updateHash } from '../../core/wire/updateHash.ts'
 import { fetchCheckpoint } from '../../net/checkpointClient.ts'
 import { requestCoordinator } from '../../net/coordinatorClient.ts'
+import { adminApi, type RelayProcess } from './relayProcess.ts'
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url))
-export const ABUSE_TOKEN = 'abuse-admin-token'
 const layout = parameterLayout(MODEL_PRESETS.tiny)
 
-export type RelayProcess = {
-  child: ChildProcess
-  httpUrl: string
-  addr: Multiaddr
-  output: string[]
-  stop(): Promise<void>
-}
-
-export async function startRelayProcess({
-  dataDir,
-  args = [],
-}: {
-  dataDir: string
-  args?: string[]
-}): Promise<RelayProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'relay/main.ts',
-      '--data-dir',
-      dataDir,
-      '--http-port',
-      '0',
-      '--p2p-port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--heartbeat-ms',
-      '2000',
-      '--admin-token',
-      ABUSE_TOKEN,
-      ...args,
-    ],
-    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
-  const output: string[] = []
-  const ready = await new Promise<{ httpUrl: string; multiaddrs: string[] }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`relay did not start:\n${output.join('')}`)), 60_000)
-    child.stderr!.on('data', (d: Buffer) => output.push(d.toString()))
-    child.stdout!.on('data', (d: Buffer) => {
-      output.push(d.toString())
-      const line = output
-        .join('')
-        .split('\n')
-        .find((l) => l.startsWith('CUMULUS_READY '))
-      if (!line) return
-      clearTimeout(timer)
-      resolve(JSON.parse(line.slice('CUMULUS_READY '.length)))
-    })
-    child.once('exit', (code) => reject(new Error(`relay exited ${code}:\n${output.join('')}`)))
-  })
-  return {
-    child,
-    httpUrl: ready.httpUrl,
-    addr: multiaddr(ready.multiaddrs[0]!),
-    output,
-    async stop() {
-      if (child.exitCode !== null) return
-      const exited = new Promise((r) => child.once('exit', r))
-      child.kill('SIGTERM')
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))])
-      if (child.exitCode === null) child.kill('SIGKILL')
-    },
-  }
-}
-
-export async function adminApi(relay: RelayProcess, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${relay.httpUrl}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${ABUSE_TOKEN}` },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const json = await res.json()
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`)
-  return json
-}
-
-/** A tiny run whose rounds close as soon as every honest peer submitted (fake, valid updates: no training). */
 export async function startFastRun(relay: RelayProcess, runId: string): Promise<void> {
   await adminApi(relay, '/api/runs', {
     id: runId,
