@@ -1,0 +1,86 @@
+/**
+ * A lying Node libp2p peer against the real relay process, on what eager overlap added to a submission: a start
+ * it did not train from (`startHash`) and an impossible rebase step (`rebasedAtStep`). Both are refused by name
+ * before anything is stored; the same frame submitted honestly is acknowledged.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Libp2p } from '@libp2p/interface'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { compressUpdate } from '../core/compression/compressUpdate.ts'
+import { createCompressorState } from '../core/compression/types.ts'
+import { MODEL_PRESETS } from '../core/model/config.ts'
+import { parameterLayout } from '../core/model/parameters.ts'
+import { PROTOCOL_VERSION } from '../core/protocol/constants.ts'
+import type { Assignment, Submit } from '../core/protocol/messages.ts'
+import { createRng, normal } from '../core/random.ts'
+import { updateHash } from '../core/wire/updateHash.ts'
+import { requestCoordinator } from '../net/coordinatorClient.ts'
+import { createNodePeer, startFastRun } from './support/abuseHarness.ts'
+import { type RelayProcess, startRelayProcess } from './support/relayProcess.ts'
+
+const RUN = 'lying-start'
+const layout = parameterLayout(MODEL_PRESETS.tiny)
+let dataDir: string
+let relay: RelayProcess
+let node: Libp2p
+
+describe('a peer lying about where its round started', () => {
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'cumulus-lying-start-'))
+    relay = await startRelayProcess({ dataDir })
+    await startFastRun(relay, RUN)
+    node = await createNodePeer()
+  }, 120_000)
+  afterAll(async () => {
+    await node?.stop()
+    await relay?.stop()
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  it('is refused wrong-base for a made-up start and bad-request for a rebase past H; the honest frame is acked', async () => {
+    const peerId = node.peerId.toString()
+    const ask = (request: Parameters<typeof requestCoordinator>[0]['request'], update?: Uint8Array) =>
+      requestCoordinator({ node, coordinator: relay.addr, request, update, timeoutMs: 20_000 }).then((r) => r.response)
+    const welcome = await ask({
+      type: 'hello',
+      version: PROTOCOL_VERSION,
+      peerId,
+      runId: RUN,
+      capabilities: { backend: 'cpu' },
+    })
+    expect(welcome).toMatchObject({ type: 'welcome' })
+    const assignment = (welcome as { assignment: Assignment }).assignment
+    expect(assignment.overlap).toBe('eager')
+    const rng = createRng(7)
+    const bytes = compressUpdate({
+      delta: Float32Array.from({ length: layout.size }, () => normal(rng) * 1e-4),
+      layout,
+      settings: { rank: 0, bits: 8 },
+      state: createCompressorState(layout),
+      seed: 1,
+      round: assignment.round,
+    }).bytes
+    const meta: Submit = {
+      type: 'submit',
+      version: PROTOCOL_VERSION,
+      peerId,
+      runId: RUN,
+      round: assignment.round,
+      baseHash: assignment.baseHash,
+      updateHash: updateHash(bytes),
+      updateBytes: bytes.byteLength,
+      stats: { loss: 1, tokens: 1, steps: 1, durationMs: 1 },
+    }
+    expect(await ask({ ...meta, startHash: `0x${'ab'.repeat(32)}` }, bytes)).toMatchObject({
+      type: 'reject',
+      reason: 'wrong-base',
+    })
+    expect(await ask({ ...meta, startHash: `0x${'ab'.repeat(32)}`, rebasedAtStep: 999 }, bytes)).toMatchObject({
+      type: 'reject',
+      reason: 'bad-request',
+    })
+    expect(await ask(meta, bytes)).toMatchObject({ type: 'ack', round: assignment.round })
+  })
+})
