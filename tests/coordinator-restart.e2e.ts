@@ -17,20 +17,17 @@ import { webSockets } from '@libp2p/websockets'
 import Database from 'better-sqlite3'
 import { createLibp2p } from 'libp2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { compressUpdate } from '../core/compression/compressUpdate.ts'
 import { settingsForMode } from '../core/compression/policy.ts'
 import { type CompressorState, createCompressorState } from '../core/compression/types.ts'
 import { DEFAULT_TRAIN_CONFIG } from '../core/config/train.ts'
 import { splitTokens } from '../core/data/splitTokens.ts'
-import { innerLoop } from '../core/diloco/innerLoop.ts'
-import { pseudoGradient } from '../core/diloco/pseudoGradient.ts'
 import { MODEL_PRESETS } from '../core/model/config.ts'
 import { createGpt, type Gpt } from '../core/model/gpt.ts'
 import { parameterHash, parameterLayout } from '../core/model/parameters.ts'
 import { MAX_CHECKPOINT_BYTES, PROTOCOL_VERSION } from '../core/protocol/constants.ts'
 import type { Assignment, Response } from '../core/protocol/messages.ts'
-import { seedFrom } from '../core/random.ts'
 import { shardWindow } from '../core/round/peerWindows.ts'
+import { trainLocalRound } from '../core/round/trainLocalRound.ts'
 import { decodeCheckpoint } from '../core/wire/checkpoint.ts'
 import { updateHash } from '../core/wire/updateHash.ts'
 import { fetchCheckpoint } from '../net/checkpointClient.ts'
@@ -106,28 +103,25 @@ async function work(peer: Peer, relay: RelayProcess, assignment: Assignment, tra
   })
   const { header, parameters } = decodeCheckpoint(frame, { layout, maxBytes: MAX_CHECKPOINT_BYTES, parameterHash })
   expect(header.parameterHash).toBe(assignment.baseHash)
-  model.setParameters(parameters)
   const shard = shardWindow({ length: train.length, shard: assignment.shard, shards: assignment.shards })
-  const result = await innerLoop({
+  // The tab's own local round (core/round), as the worker runs it.
+  const local = await trainLocalRound({
     model,
+    start: parameters,
     tokens: train.subarray(shard.start, shard.end),
     steps: assignment.steps,
     config: DEFAULT_TRAIN_CONFIG,
     seed: assignment.seed,
-  })
-  const compressed = compressUpdate({
-    delta: pseudoGradient(parameters, result.parameters),
-    layout,
-    settings: settingsForMode(assignment.compression.mode, layout),
-    state: peer.compressor,
-    seed: seedFrom(RUN, peer.id),
     round: assignment.round,
+    startStep: 0,
+    encoding: settingsForMode(assignment.compression.mode, layout),
+    compressor: peer.compressor,
   })
-  peer.compressor = compressed.state
+  peer.compressor = local.compressor
   const { response } = await requestCoordinator({
     node: peer.node,
     coordinator: relay.addr,
-    update: compressed.bytes,
+    update: local.bytes,
     timeoutMs: 60_000,
     request: {
       type: 'submit',
@@ -136,9 +130,9 @@ async function work(peer: Peer, relay: RelayProcess, assignment: Assignment, tra
       runId: RUN,
       round: assignment.round,
       baseHash: assignment.baseHash,
-      updateHash: updateHash(compressed.bytes),
-      updateBytes: compressed.bytes.byteLength,
-      stats: { loss: result.losses.at(-1)!, tokens: result.tokens, steps: assignment.steps, durationMs: 1 },
+      updateHash: updateHash(local.bytes),
+      updateBytes: local.bytes.byteLength,
+      stats: { loss: local.losses.at(-1)!, tokens: local.tokens, steps: assignment.steps, durationMs: 1 },
     },
   })
   if (response.type === 'ack') acked.push(`${response.round}:${peer.id}`)
