@@ -126,15 +126,27 @@ describe.skipIf(!canCreateNetNamespace() || !chromiumAvailable())('forged gossip
     const applied = quantizeGlobalUpdate({ delta, layout })
     const forgedHash = parameterHash(addDelta(parameters, applied))
     const before = await counters(tab)
-    for (const round of [header.round + 1, header.round + 2]) {
-      const forged = encodeGlobalUpdate({ delta, layout, round, parameterHash: forgedHash })
-      await hostile.evaluate(([topic, bytes]) => window.swarmLab.publish(topic, [...bytes]), [
-        globalTopic(RUN),
-        [...forged],
-      ] as const)
+    const publishForgeries = async () => {
+      for (const round of [header.round + 1, header.round + 2]) {
+        const forged = encodeGlobalUpdate({ delta, layout, round, parameterHash: forgedHash })
+        await hostile.evaluate(([topic, bytes]) => window.swarmLab.publish(topic, [...bytes]), [
+          globalTopic(RUN),
+          [...forged],
+        ] as const)
+      }
     }
 
-    await expect.poll(async () => (await counters(tab)).refused, { timeout: 30_000 }).toBeGreaterThan(0)
+    // Published again on each poll: the hostile tab's subscription may not have reached the victim yet when it
+    // first publishes (gossipsub learns subscriptions and grafts on its heartbeat), and then nobody receives it.
+    await expect
+      .poll(
+        async () => {
+          await publishForgeries()
+          return (await counters(tab)).refused
+        },
+        { timeout: 30_000, interval: 1_000 },
+      )
+      .toBeGreaterThan(0)
     // Keeps training on the coordinator's model: more accepted work and more real updates applied, never the forgery.
     await expect
       .poll(async () => (await counters(tab)).accepted, { timeout: 120_000, interval: 1_000 })
