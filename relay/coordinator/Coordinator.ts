@@ -3,10 +3,11 @@ import { assignmentFor } from '../../core/coordinator/assignmentFor.ts'
 import { HEARTBEAT_INTERVAL_MS, MAX_MISSED_HEARTBEATS } from '../../core/coordinator/constants.ts'
 import { expirePeers, heartbeatPeer, joinPeer, leavePeer } from '../../core/coordinator/membership.ts'
 import { assignPeer } from '../../core/coordinator/openRound.ts'
-import { refreshQuorum } from '../../core/coordinator/recordSubmission.ts'
+import { recordVerdict, refreshQuorum } from '../../core/coordinator/recordSubmission.ts'
 import { roundReadiness } from '../../core/coordinator/roundReadiness.ts'
 import type { RunAction } from '../../core/coordinator/setRunStatus.ts'
 import type { RunState } from '../../core/coordinator/types.ts'
+import { logger } from '../../core/log.ts'
 import type { ParameterLayout } from '../../core/model/layout.ts'
 import { PROTOCOL_VERSION } from '../../core/protocol/constants.ts'
 import type {
@@ -23,13 +24,21 @@ import type {
   Welcome,
 } from '../../core/protocol/messages.ts'
 import type { Store } from '../store/openStore.ts'
+import type { UpdateVerifier } from '../verification/types.ts'
 import { commitRound } from './commitRound.ts'
 import type { CoordinatorEvents } from './events.ts'
-import { RunRegistry } from './runRegistry.ts'
+import { type Live, RunRegistry } from './runRegistry.ts'
 import { type ReadUpdateBytes, SubmissionIntake } from './submissionIntake.ts'
+
+const log = logger('relay:coordinator')
 
 export type CoordinatorOptions = {
   store: Store
+  /**
+   * Scores every acked update before it may count (relay/verification/UpdateScorer). Without one, acked
+   * updates count at once (unit tests of the state machine; never the relay binary).
+   */
+  verifier?: UpdateVerifier
   now?: () => number
   heartbeatMs?: number
   maxMissed?: number
@@ -66,15 +75,84 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
   private readonly now: () => number
   private readonly runs: RunRegistry
   private readonly intake: SubmissionIntake
+  private readonly verifier: UpdateVerifier | undefined
+  /** Verification runs one update at a time, in arrival order (copies are judged against earlier updates). */
+  private verifying: Promise<void> = Promise.resolve()
 
   constructor(options: CoordinatorOptions) {
     super()
     this.store = options.store
+    this.verifier = options.verifier
     this.now = options.now ?? Date.now
     this.heartbeatMs = options.heartbeatMs ?? HEARTBEAT_INTERVAL_MS
     this.maxMissed = options.maxMissed ?? MAX_MISSED_HEARTBEATS
-    this.runs = new RunRegistry({ store: this.store, now: this.now })
-    this.intake = new SubmissionIntake({ runs: this.runs, store: this.store, now: this.now, events: this })
+    this.runs = new RunRegistry({ store: this.store, now: this.now, verifying: Boolean(this.verifier) })
+    this.intake = new SubmissionIntake({
+      runs: this.runs,
+      store: this.store,
+      now: this.now,
+      events: this,
+      ...(this.verifier ? { onPending: (live: Live, peerId: string) => this.queueVerification(live, peerId) } : {}),
+    })
+    // Updates re-admitted after a restart are scored again.
+    for (const live of this.runs.all()) for (const peerId of live.pending.keys()) this.queueVerification(live, peerId)
+  }
+
+  /** Resolves when every queued verification has finished (tests, shutdown). */
+  verified(): Promise<void> {
+    return this.verifying
+  }
+
+  private queueVerification(live: Live, peerId: string): void {
+    const verifier = this.verifier!
+    const round = live.state.open!.round
+    const runId = live.state.id
+    this.verifying = this.verifying.then(async () => {
+      const delta = live.pending.get(peerId)
+      // The round closed (or re-opened) before its turn: it stays out, unscored.
+      if (!delta || live.state.open?.round !== round) return
+      try {
+        const { score, judgement } = await verifier.verify({
+          runId,
+          round,
+          peerId,
+          config: live.state.config,
+          base: live.outer.parameters,
+          delta,
+        })
+        if (live.pending.get(peerId) !== delta || live.state.open?.round !== round) return
+        const now = this.now()
+        live.pending.delete(peerId)
+        ;(judgement.verdict === 'verified' ? live.deltas : live.unverified).set(peerId, delta)
+        live.state = recordVerdict(live.state, { peerId, verdict: judgement.verdict, gain: score.gain, now })
+        this.store.recordScore({
+          runId,
+          round,
+          peerId,
+          verdict: judgement.verdict,
+          gain: score.gain,
+          heldOutGain: score.heldOutGain,
+          similarity: judgement.similarity,
+          copyOf: judgement.copyOf ?? null,
+          at: now,
+        })
+        this.safeDispatchEvent('contribution:verified', {
+          detail: {
+            runId,
+            round,
+            peerId,
+            verdict: judgement.verdict,
+            gain: score.gain,
+            heldOutGain: score.heldOutGain,
+            similarity: judgement.similarity,
+            ...(judgement.copyOf ? { copyOf: judgement.copyOf } : {}),
+            at: now,
+          },
+        })
+      } catch (error) {
+        log.error('verification of %s round %d from %s failed: %O', runId, round, peerId, error)
+      }
+    })
   }
 
   createRun(init: { config: unknown; id?: string; parameters?: Float32Array }): RunStatus {

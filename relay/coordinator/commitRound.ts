@@ -1,4 +1,5 @@
 import { closeRound } from '../../core/coordinator/closeRound.ts'
+import { roundTokenBudget } from '../../core/coordinator/roundTokenBudget.ts'
 import { logger } from '../../core/log.ts'
 import { nextGlobal } from '../../core/round/nextGlobal.ts'
 import { writeCheckpointFile } from '../store/checkpointFile.ts'
@@ -23,7 +24,10 @@ export type CommitRoundParameters = {
  */
 export function commitRound(live: Live, { store, why, now }: CommitRoundParameters): RoundCommitted {
   const open = live.state.open!
-  const peers = Object.keys(open.accepted).sort()
+  // Verified work only (core/verify): junk, copies and updates still unscored at the close stay out.
+  const peers = Object.keys(open.accepted)
+    .filter((p) => open.accepted[p]!.verdict === 'verified')
+    .sort()
   const {
     outer,
     frame,
@@ -50,7 +54,8 @@ export function commitRound(live: Live, { store, why, now }: CommitRoundParamete
       closed_at: now,
       close_reason: why,
       rejected: committed.rejected.length,
-      tokens: accepted.reduce((n, c) => n + c.stats.tokens, 0),
+      // The assignment's work per verified update, never what tabs say about themselves.
+      tokens: Number(roundTokenBudget(state.config) ?? 0n) * peers.length,
       mean_loss: accepted.length ? accepted.reduce((n, c) => n + c.stats.loss, 0) / accepted.length : null,
       update_bytes: live.updateBytes,
       global_bytes: frame.byteLength,
@@ -62,9 +67,15 @@ export function commitRound(live: Live, { store, why, now }: CommitRoundParamete
     run: { status: state.status, round: state.round, baseHash: nextHash, lastMedianNorm: state.lastMedianNorm },
   })
   live.state = state
-  live.previous = { parameters: live.outer.parameters, deltas: new Map(live.deltas) }
+  // Every acked update of the round, verified or not: what its peer's eager start may build on.
+  live.previous = {
+    parameters: live.outer.parameters,
+    deltas: new Map([...live.unverified, ...live.pending, ...live.deltas]),
+  }
   live.outer = outer
   live.deltas.clear()
+  live.pending.clear()
+  live.unverified.clear()
   live.updateBytes = 0
   log('committed %s round %d (%d accepted, %s) -> %s', state.id, committed.round, peers.length, why, nextHash)
   return {
@@ -75,6 +86,7 @@ export function commitRound(live: Live, { store, why, now }: CommitRoundParamete
     parameters: outer.parameters,
     frame,
     acceptedPeers: peers,
+    gains: Object.fromEntries(peers.map((p) => [p, open.accepted[p]!.gain ?? 0])),
     medianNorm,
     closeReason: why,
     status: state.status,

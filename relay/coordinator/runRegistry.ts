@@ -25,8 +25,12 @@ export type Live = {
   state: RunState
   outer: OuterState
   layout: ParameterLayout
-  /** Decoded deltas of the open round's accepted (acked) updates. */
+  /** Decoded deltas of the open round's verified updates: what the round reduces. */
   deltas: Map<string, Float32Array>
+  /** Decoded deltas of acked updates still waiting for verification (core/verify). */
+  pending: Map<string, Float32Array>
+  /** … and of those judged unverified (kept only for the eager-start check of their peer's next round). */
+  unverified: Map<string, Float32Array>
   /** Peers whose submission is being read/written right now (blocks a concurrent duplicate). */
   inFlight: Set<string>
   /** Bytes received for the open round. */
@@ -37,7 +41,12 @@ export type Live = {
   previous: { parameters: Float32Array; deltas: Map<string, Float32Array> } | null
 }
 
-export type RunRegistryInit = { store: Store; now: () => number }
+export type RunRegistryInit = {
+  store: Store
+  now: () => number
+  /** Whether accepted updates wait for verification before they count (a verifier is wired). */
+  verifying?: boolean
+}
 
 /**
  * Every run the relay coordinates: created here (round-0 checkpoint + run row), reloaded at start from
@@ -47,10 +56,12 @@ export class RunRegistry {
   private readonly runs = new Map<string, Live>()
   private readonly store: Store
   private readonly now: () => number
+  readonly verifying: boolean
 
-  constructor({ store, now }: RunRegistryInit) {
+  constructor({ store, now, verifying = false }: RunRegistryInit) {
     this.store = store
     this.now = now
+    this.verifying = verifying
     this.resume()
   }
 
@@ -79,6 +90,8 @@ export class RunRegistry {
     const now = this.now()
     let state = openRound({ ...live.state, open: null }, { now })
     live.deltas.clear()
+    live.pending.clear()
+    live.unverified.clear()
     live.updateBytes = 0
     for (const row of this.store.contributions(state.id, state.round)) {
       const bytes = this.store.contributionFrame(state.id, state.round, row.peer_id)
@@ -91,8 +104,10 @@ export class RunRegistry {
         norm: row.norm,
         stats: { loss: row.loss, tokens: row.tokens, steps: row.steps, durationMs: row.duration_ms },
         receivedAt: now,
+        // Verdicts are not kept across a restart: the coordinator scores re-admitted updates again.
+        verdict: this.verifying ? 'pending' : 'verified',
       })
-      live.deltas.set(row.peer_id, delta)
+      ;(this.verifying ? live.pending : live.deltas).set(row.peer_id, delta)
       live.updateBytes += row.update_bytes
     }
     live.state = state
@@ -148,6 +163,8 @@ export class RunRegistry {
     if (next.status === 'running') this.reopen(live)
     else {
       live.deltas.clear()
+      live.pending.clear()
+      live.unverified.clear()
       live.updateBytes = 0
     }
     return live
@@ -187,6 +204,8 @@ function fresh(state: RunState, outer: OuterState): Live {
     outer,
     layout: parameterLayout(modelOf(state.config)),
     deltas: new Map(),
+    pending: new Map(),
+    unverified: new Map(),
     inFlight: new Set(),
     updateBytes: 0,
     persisting: 0,
