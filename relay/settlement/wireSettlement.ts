@@ -204,9 +204,9 @@ export class SettlementWire {
   private onAccepted({ detail: { meta } }: CustomEvent<ContributionAccepted>): void {
     if (!meta.signature) return
     const key = `${meta.runId}\u0000${meta.round}`
-    let round = this.signed.get(key)
-    if (!round) this.signed.set(key, (round = new Map()))
+    const round = this.signed.get(key) ?? new Map<string, Submit>()
     round.set(meta.peerId, meta)
+    this.signed.set(key, round)
   }
 
   private track(credit: Promise<void>, meta: Submit): void {
