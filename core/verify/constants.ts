@@ -5,10 +5,16 @@
  * noise, sign-flipped and 20×-scaled updates raise it.
  */
 export const SCORING = {
-  /** Batches of the peer's own assigned windows the relay evaluates per update (drawn unpredictably). */
-  ownBatches: 2,
+  /**
+   * Batches of the peer's own assigned windows the relay evaluates per update (drawn unpredictably). One
+   * batch: the loss difference is paired (same windows, base vs base − Δ), so it is precise, and scoring stays
+   * a few percent of the peer's round (bench:verification).
+   */
+  ownBatches: 1,
   /** Sequences per scored batch (≤ the run's batch size; fewer keeps scoring cheap). */
   batchSize: 8,
+  /** Sequences of the round's held-out batch. */
+  heldOutBatchSize: 4,
   /** An update must lower loss on its own windows by more than this (nats) to count as work. */
   minGain: 1e-3,
   /**

@@ -34,7 +34,14 @@ export function createRoundVerifier(init: RoundVerifierInit) {
   const indices = sketchIndices({ secret, runId, round, parameters: base.length, size: SCORING.sketchSize })
   const heldOut = {
     tokens: validation,
-    starts: heldOutWindows({ secret, runId, round, length: validation.length, contextLength }),
+    starts: heldOutWindows({
+      secret,
+      runId,
+      round,
+      length: validation.length,
+      contextLength,
+      batchSize: SCORING.heldOutBatchSize,
+    }),
   }
   const sketches = new Map<string, Float32Array>()
   let heldOutBase: number | undefined
