@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url'
 import { svelte } from '@sveltejs/vite-plugin-svelte'
 import { defineConfig } from 'vite'
 import { VitePWA } from 'vite-plugin-pwa'
+import { CROSS_ORIGIN_ISOLATION_HEADERS } from './relay/http/serveStatic.ts'
+import { tfjsThreadedGlue } from './scripts/vite/tfjsThreadedGlue.ts'
 
 const root = fileURLToPath(new URL('./app', import.meta.url))
 const repo = fileURLToPath(new URL('.', import.meta.url))
@@ -12,7 +14,9 @@ const page = (name: string) => fileURLToPath(new URL(`./app/${name}.html`, impor
 export default defineConfig({
   root,
   publicDir: '../public',
-  server: { fs: { allow: [repo] } },
+  // Cross-origin isolated like the relay serves it, so that wasm trains threaded in dev too.
+  server: { fs: { allow: [repo] }, headers: { ...CROSS_ORIGIN_ISOLATION_HEADERS } },
+  preview: { headers: { ...CROSS_ORIGIN_ISOLATION_HEADERS } },
   build: {
     outDir: '../dist',
     emptyOutDir: true,
@@ -29,14 +33,15 @@ export default defineConfig({
     },
   },
   // The trainer is a module worker (`new Worker(url, { type: 'module' })`): its
-  // chunks may be split like the page's.
-  worker: { format: 'es' },
+  // chunks may be split like the page's. Worker bundles take their own plugins in a build.
+  worker: { format: 'es', plugins: () => [tfjsThreadedGlue()] },
   optimizeDeps: {
     // The wasm backend's emscripten glue must not be pre-bundled (it locates
     // its .wasm relative to itself; we pass explicit URLs via setWasmPaths).
     exclude: ['@tensorflow/tfjs-backend-wasm'],
   },
   plugins: [
+    tfjsThreadedGlue(),
     svelte(),
     VitePWA({
       registerType: 'autoUpdate',

@@ -1,9 +1,13 @@
 /**
- * Inner steps per second of the trainer worker in real Chromium, per backend
- * (webgpu / wasm / cpu) and preset, side by side with the ratio to cpu.
- * On machines without a GPU, webgpu is SwiftShader (software).
+ * Inner steps per second of the trainer worker in real Chromium, served from the
+ * production build with COOP/COEP (cross-origin isolated): threaded SIMD wasm
+ * against single-threaded SIMD wasm side by side, per preset, with the ratio.
+ * `--with webgpu,cpu` adds those backends (on machines without a GPU, webgpu is
+ * SwiftShader, software). Configurations are interleaved and repeated, and the
+ * median is printed, so that load from other processes hits both alike.
  *
  *   node --import tsx bench/browser-throughput.ts [--presets tiny,small] [--steps 6] [--batch 8]
+ *     [--threads N] [--repeats 2] [--with webgpu,cpu]
  */
 import { parseArgs } from 'node:util'
 import { launchChromium } from '../tests/support/chromium.ts'
@@ -15,12 +19,19 @@ const { values } = parseArgs({
     presets: { type: 'string', default: 'tiny,small' },
     steps: { type: 'string', default: '6' },
     batch: { type: 'string', default: '8' },
+    /** Threads of the threaded run; all logical cores (up to the worker's cap) when left out. */
+    threads: { type: 'string' },
+    repeats: { type: 'string', default: '2' },
+    with: { type: 'string', default: '' },
   },
 })
 const presets = values.presets.split(',') as ('tiny' | 'small')[]
 const steps = Number(values.steps)
 const batchSize = Number(values.batch)
-const backends: BackendName[] = ['webgpu', 'wasm', 'cpu']
+const repeats = Number(values.repeats)
+const extra = values.with.split(',').filter((b): b is BackendName => b === 'webgpu' || b === 'cpu')
+
+type Run = { label: string; backend: BackendName; threads: number | undefined }
 
 ensureBuilt()
 const server = await startStaticServer()
@@ -29,36 +40,83 @@ try {
   const page = await browser.newPage()
   await page.goto(`${server.url}/lab.html`)
   await page.waitForFunction(() => 'cumulusLab' in window)
-  console.log(`inner steps/s, batch ${batchSize}, ${steps} steps after 1 warm-up step`)
-  console.log(['preset', ...backends.map((b) => `${b} steps/s`), ...backends.map((b) => `${b}/cpu`)].join('\t'))
+  const { isolated, cores } = await page.evaluate(() => ({
+    isolated: crossOriginIsolated,
+    cores: navigator.hardwareConcurrency,
+  }))
+  if (!isolated) throw new Error('the lab page is not cross-origin isolated: threads cannot start')
+  const threads = values.threads === undefined ? undefined : Number(values.threads)
+  const runs: Run[] = [
+    { label: 'wasm 1 thread', backend: 'wasm', threads: 1 },
+    { label: 'wasm threaded', backend: 'wasm', threads },
+    ...extra.map((backend) => ({ label: backend, backend, threads: 1 })),
+  ]
+  console.log(
+    `inner steps/s, batch ${batchSize}, ${steps} steps after 1 warm-up step, median of ${repeats}, ` +
+      `${cores} logical cores, cross-origin isolated`,
+  )
+  let header = false
   for (const preset of presets) {
-    const rates: Record<string, number> = {}
-    for (const backend of backends) {
-      rates[backend] = await page.evaluate(
-        async ({ preset, backend, steps, batchSize }) => {
-          const lab = window.cumulusLab
-          lab.createTrainer('bench')
-          await lab.init('bench', { preferredBackend: backend, allowSoftwareWebgpu: true })
-          await lab.load('bench', { preset })
-          const train = { batchSize, warmupSteps: 0 }
-          await lab.train('bench', { round: 0, steps: 1, seed: 1, train }) // compile shaders, warm caches
-          const result = await lab.train('bench', { round: 1, steps, seed: 2, train })
-          lab.terminate('bench')
-          return result.stats.stepsPerSecond
-        },
-        { preset, backend, steps, batchSize },
-      )
+    const rates = new Map<string, number[]>()
+    let threadsInUse = 1
+    for (let repeat = 0; repeat < repeats; repeat++) {
+      for (const run of runs) {
+        const result = await page.evaluate(
+          async ({ preset, run, steps, batchSize }) => {
+            const lab = window.cumulusLab
+            lab.createTrainer('bench')
+            const init = await lab.init('bench', {
+              preferredBackend: run.backend,
+              allowSoftwareWebgpu: true,
+              threads: run.threads,
+            })
+            await lab.load('bench', { preset })
+            const train = { batchSize, warmupSteps: 0 }
+            await lab.train('bench', { round: 0, steps: 1, seed: 1, train }) // compile shaders, warm caches
+            const trained = await lab.train('bench', { round: 1, steps, seed: 2, train })
+            lab.terminate('bench')
+            return { backend: init.backend, threads: init.wasm.threads, stepsPerSecond: trained.stats.stepsPerSecond }
+          },
+          { preset, run, steps, batchSize },
+        )
+        if (result.backend !== run.backend) throw new Error(`${run.label}: trained on ${result.backend}`)
+        if (run.label === 'wasm threaded') {
+          if (result.threads < 2) throw new Error(`the threaded run started ${result.threads} thread(s)`)
+          threadsInUse = result.threads
+        }
+        rates.set(run.label, [...(rates.get(run.label) ?? []), result.stepsPerSecond])
+      }
     }
-    const cpu = rates.cpu!
+    const rate = (label: string) => median(rates.get(label)!)
+    const labels = runs.map((r) => (r.label === 'wasm threaded' ? `wasm ${threadsInUse} threads` : r.label))
+    if (!header) {
+      console.log(
+        ['preset', ...labels.map((l) => `${l} steps/s`), 'threaded / 1 thread', 'runs (1 thread | threaded)'].join(
+          '\t',
+        ),
+      )
+      header = true
+    }
     console.log(
       [
         preset,
-        ...backends.map((b) => rates[b]!.toFixed(2)),
-        ...backends.map((b) => `${(rates[b]! / cpu).toFixed(2)}x`),
+        ...runs.map((r) => rate(r.label).toFixed(3)),
+        `${(rate('wasm threaded') / rate('wasm 1 thread')).toFixed(2)}x`,
+        `${fmt(rates.get('wasm 1 thread')!)} | ${fmt(rates.get('wasm threaded')!)}`,
       ].join('\t'),
     )
   }
 } finally {
   await browser.close()
   await server.close()
+}
+
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+function fmt(xs: readonly number[]): string {
+  return xs.map((x) => x.toFixed(3)).join(' ')
 }

@@ -225,6 +225,21 @@ describe.skipIf(!runnable)('journey: tabs train one model together', () => {
     )
     console.log(`journey: ${elapsed()} direct WebRTC peers per tab: ${directCounts.join(', ')}`)
 
+    // The relay serves the app cross-origin isolated: every tab trains on threaded wasm and says how many threads.
+    for (const page of volunteers) {
+      const { isolated, cores } = await page.evaluate(() => ({
+        isolated: crossOriginIsolated,
+        cores: navigator.hardwareConcurrency,
+      }))
+      expect(isolated).toBe(true)
+      await expect
+        .poll(() => page.getByTestId('threads').locator('.value').textContent())
+        .toBe(String(Math.min(cores, 8)))
+    }
+    console.log(
+      `journey: tabs train on ${await volunteers[0]!.getByTestId('threads').locator('.value').textContent()} wasm threads`,
+    )
+
     // Screenshots mid-run.
     await volunteers[0]!.screenshot({ path: join(ARTIFACTS, 'journey-volunteer.png'), fullPage: true })
     await admin.screenshot({ path: join(ARTIFACTS, 'journey-admin.png'), fullPage: true })

@@ -4,8 +4,13 @@
  * tiny model on wasm and on WebGPU (SwiftShader, forced), its WebGPU
  * pseudo-gradient matches the plain-JS one for the same seed and shard, memory
  * stays flat across rounds, the page stays responsive, and pause / resume /
- * stop / duty cycle / pause-when-hidden work.
+ * stop / duty cycle / pause-when-hidden work. Served with COOP/COEP, wasm runs
+ * threaded (also from the service worker's cache, offline); a page without
+ * them, or embedded in one, trains single-threaded and says why.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CumulusLab } from '../app/lab/main.ts'
@@ -31,6 +36,11 @@ declare global {
 const GRADIENT_TOLERANCE = 1e-3
 /** A main-thread task longer than this would be a visible stutter (RAIL: respond within 100 ms, hard ceiling). */
 const LONG_TASK_LIMIT_MS = 200
+/**
+ * Longest a tiny step already running when pause() lands may take to finish: a few hundred ms alone, over a
+ * second when both cores are shared with other jobs (threaded steps then wait for a busy core too).
+ */
+const STEP_IN_FLIGHT_MS = 1_500
 /** Small batches keep the test fast on 2 shared cores; the maths is the same. */
 const TRAIN = { batchSize: 4, warmupSteps: 0 }
 
@@ -68,7 +78,14 @@ describe('trainer worker in Chromium', () => {
     expect(webgpu.software).toBe(true) // no GPU on the test machines: SwiftShader
     expect(result.backend).toBe('wasm')
     expect(result.reason).toMatch(/software/)
+    // Cross-origin isolated: the wasm candidate was measured, and trains, with a thread per logical core.
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency)
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true)
+    expect(result.wasm).toMatchObject({ threads: Math.min(cores, 8), isolated: true })
+    expect(result.wasm.threads).toBeGreaterThan(1)
+    expect(result.reason).toMatch(/threads/)
     const wasm = result.candidates.find((c) => c.name === 'wasm')!
+    expect(wasm.detail).toMatch(new RegExp(`${result.wasm.threads} threads`))
     const cpu = result.candidates.find((c) => c.name === 'cpu')!
     expect(wasm.stepsPerSecond).toBeGreaterThan(0)
     expect(cpu.stepsPerSecond).toBeGreaterThan(0)
@@ -161,79 +178,82 @@ describe('trainer worker in Chromium', () => {
   })
 
   it('pauses, resumes, throttles to a duty cycle, pauses when hidden and stops', async () => {
-    const result = await page.evaluate(async (train) => {
-      const lab = window.cumulusLab
-      const until = async (check: () => boolean, ms = 30_000) => {
-        const end = performance.now() + ms
-        while (!check()) {
-          if (performance.now() > end) throw new Error('timed out waiting')
-          await new Promise((r) => setTimeout(r, 20))
+    const result = await page.evaluate(
+      async ({ STEP_IN_FLIGHT_MS, ...train }) => {
+        const lab = window.cumulusLab
+        const until = async (check: () => boolean, ms = 30_000) => {
+          const end = performance.now() + ms
+          while (!check()) {
+            if (performance.now() > end) throw new Error('timed out waiting')
+            await new Promise((r) => setTimeout(r, 20))
+          }
         }
-      }
-      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-      lab.createTrainer('ctl', { pauseWhenHidden: true })
-      await lab.init('ctl', { preferredBackend: 'wasm' })
-      await lab.load('ctl')
-      const events = () => lab.progress('ctl').length
+        const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+        lab.createTrainer('ctl', { pauseWhenHidden: true })
+        await lab.init('ctl', { preferredBackend: 'wasm' })
+        await lab.load('ctl')
+        const events = () => lab.progress('ctl').length
 
-      // Pause / resume.
-      const first = lab.train('ctl', { round: 0, steps: 12, seed: 1, train })
-      await until(() => events() >= 2)
-      await lab.pause('ctl')
-      await sleep(400) // a step in flight may still finish
-      const pausedAt = events()
-      const pausedState = await lab.state('ctl')
-      await sleep(700)
-      const stillAt = events()
-      await lab.resume('ctl')
-      const resumed = await first
+        // Pause / resume.
+        const first = lab.train('ctl', { round: 0, steps: 12, seed: 1, train })
+        await until(() => events() >= 2)
+        await lab.pause('ctl')
+        await sleep(STEP_IN_FLIGHT_MS) // a step in flight may still finish
+        const pausedAt = events()
+        const pausedState = await lab.state('ctl')
+        await sleep(700)
+        const stillAt = events()
+        await lab.resume('ctl')
+        const resumed = await first
 
-      // Pause when hidden: the client listens to visibilitychange.
-      const second = lab.train('ctl', { round: 1, steps: 12, seed: 2, train })
-      await until(() => events() >= 14)
-      Object.defineProperty(document, 'hidden', { value: true, configurable: true })
-      document.dispatchEvent(new Event('visibilitychange'))
-      await sleep(400)
-      const hiddenAt = events()
-      const hiddenState = await lab.state('ctl')
-      await sleep(700)
-      const hiddenStillAt = events()
-      Object.defineProperty(document, 'hidden', { value: false, configurable: true })
-      document.dispatchEvent(new Event('visibilitychange'))
-      await second
+        // Pause when hidden: the client listens to visibilitychange.
+        const second = lab.train('ctl', { round: 1, steps: 12, seed: 2, train })
+        await until(() => events() >= 14)
+        Object.defineProperty(document, 'hidden', { value: true, configurable: true })
+        document.dispatchEvent(new Event('visibilitychange'))
+        await sleep(STEP_IN_FLIGHT_MS)
+        const hiddenAt = events()
+        const hiddenState = await lab.state('ctl')
+        await sleep(700)
+        const hiddenStillAt = events()
+        Object.defineProperty(document, 'hidden', { value: false, configurable: true })
+        document.dispatchEvent(new Event('visibilitychange'))
+        await second
 
-      // Duty cycle 0.5: wall-clock about twice the compute.
-      await lab.setDutyCycle('ctl', 0.5)
-      const throttled = await lab.train('ctl', { round: 2, steps: 6, seed: 3, train })
-      await lab.setDutyCycle('ctl', 1)
+        // Duty cycle 0.5: wall-clock about twice the compute.
+        await lab.setDutyCycle('ctl', 0.5)
+        const throttled = await lab.train('ctl', { round: 2, steps: 6, seed: 3, train })
+        await lab.setDutyCycle('ctl', 1)
 
-      // Stop.
-      const third = lab.train('ctl', { round: 3, steps: 500, seed: 4, train })
-      const before = events()
-      await until(() => events() >= before + 2)
-      await lab.stop('ctl')
-      const stopped = await third.then(
-        () => 'finished',
-        (error: Error) => error.name,
-      )
-      const stateAfterStop = await lab.state('ctl')
-      // The worker takes the next round after a stop.
-      const after = await lab.train('ctl', { round: 4, steps: 2, seed: 5, train })
-      lab.terminate('ctl')
-      return {
-        pausedState,
-        pausedAt,
-        stillAt,
-        resumedSteps: resumed.stats.losses.length,
-        hiddenState,
-        hiddenAt,
-        hiddenStillAt,
-        throttled: { seconds: throttled.stats.seconds, compute: 6 / throttled.stats.stepsPerSecond },
-        stopped,
-        stateAfterStop,
-        afterSteps: after.stats.losses.length,
-      }
-    }, TRAIN)
+        // Stop.
+        const third = lab.train('ctl', { round: 3, steps: 500, seed: 4, train })
+        const before = events()
+        await until(() => events() >= before + 2)
+        await lab.stop('ctl')
+        const stopped = await third.then(
+          () => 'finished',
+          (error: Error) => error.name,
+        )
+        const stateAfterStop = await lab.state('ctl')
+        // The worker takes the next round after a stop.
+        const after = await lab.train('ctl', { round: 4, steps: 2, seed: 5, train })
+        lab.terminate('ctl')
+        return {
+          pausedState,
+          pausedAt,
+          stillAt,
+          resumedSteps: resumed.stats.losses.length,
+          hiddenState,
+          hiddenAt,
+          hiddenStillAt,
+          throttled: { seconds: throttled.stats.seconds, compute: 6 / throttled.stats.stepsPerSecond },
+          stopped,
+          stateAfterStop,
+          afterSteps: after.stats.losses.length,
+        }
+      },
+      { ...TRAIN, STEP_IN_FLIGHT_MS },
+    )
     expect(result.pausedState).toBe('paused')
     expect(result.stillAt).toBe(result.pausedAt)
     expect(result.resumedSteps).toBe(12)
@@ -244,4 +264,99 @@ describe('trainer worker in Chromium', () => {
     expect(result.stateAfterStop).toBe('idle')
     expect(result.afterSteps).toBe(2)
   })
+  it('trains threaded and single-threaded to the same losses', async () => {
+    const result = await page.evaluate(async (train) => {
+      const lab = window.cumulusLab
+      const runs = []
+      for (const threads of [undefined, 1]) {
+        lab.createTrainer('threads')
+        const init = await lab.init('threads', { preferredBackend: 'wasm', threads })
+        await lab.load('threads', { seed: 4 })
+        const trained = await lab.train('threads', { round: 0, steps: 3, seed: 9, train })
+        lab.terminate('threads')
+        runs.push({ threads: init.wasm.threads, losses: trained.stats.losses })
+      }
+      return runs
+    }, TRAIN)
+    expect(result[0]!.threads).toBeGreaterThan(1)
+    expect(result[1]!.threads).toBe(1)
+    // XNNPACK splits work across threads, not the order of each sum: the same numbers up to float noise.
+    for (let i = 0; i < 3; i++) expect(result[0]!.losses[i]!).toBeCloseTo(result[1]!.losses[i]!, 4)
+  })
+
+  it('trains single-threaded, and says why, without COOP/COEP or embedded in a page without them', async () => {
+    const plain = await startStaticServer({ isolated: false })
+    // The embedding page comes from a server too: Chromium blocks a loopback frame in an about:blank page.
+    const embedRoot = await mkdtemp(join(tmpdir(), 'cumulus-embed-'))
+    await writeFile(join(embedRoot, 'embed.html'), `<!doctype html><iframe src="${server.url}/lab.html"></iframe>`)
+    const embedder = await startStaticServer({ root: embedRoot, isolated: false })
+    const other = await browser.newPage()
+    try {
+      const outcomes = []
+      // Served without the headers.
+      await other.goto(`${plain.url}/lab.html`)
+      await other.waitForFunction(() => 'cumulusLab' in window)
+      outcomes.push(await other.evaluate(trainOnce, TRAIN))
+      // Served with them, but embedded in a page that is not isolated: the frame is not isolated either.
+      await other.goto(`${embedder.url}/embed.html`)
+      const frame = (await (await other.$('iframe'))!.contentFrame())!
+      await frame.waitForFunction(() => 'cumulusLab' in window)
+      outcomes.push(await frame.evaluate(trainOnce, TRAIN))
+      for (const outcome of outcomes) {
+        expect(outcome.isolated).toBe(false)
+        expect(outcome.backend).toBe('wasm')
+        expect(outcome.wasm).toMatchObject({ threads: 1, isolated: false })
+        expect(outcome.wasm.reason).toMatch(/not cross-origin isolated/)
+        expect(outcome.reason).toMatch(/not cross-origin isolated/)
+        expect(outcome.losses).toHaveLength(3)
+        expect(outcome.losses.every(Number.isFinite)).toBe(true)
+      }
+    } finally {
+      await other.close()
+      await plain.close()
+      await embedder.close()
+      await rm(embedRoot, { recursive: true, force: true })
+    }
+  })
+
+  it('stays cross-origin isolated from the service worker cache, offline, and trains threaded', async () => {
+    const context = await browser.newContext()
+    const tab = await context.newPage()
+    try {
+      await tab.goto(`${server.url}/lab.html`)
+      await tab.evaluate(async () => {
+        await navigator.serviceWorker.ready
+      })
+      await tab.reload() // now controlled by the service worker, which has precached the app
+      await context.setOffline(true)
+      const response = await tab.reload()
+      expect(response?.fromServiceWorker()).toBe(true)
+      expect(response?.headers()['cross-origin-opener-policy']).toBe('same-origin')
+      expect(response?.headers()['cross-origin-embedder-policy']).toBe('require-corp')
+      await tab.waitForFunction(() => 'cumulusLab' in window)
+      const outcome = await tab.evaluate(trainOnce, TRAIN)
+      expect(outcome.isolated).toBe(true)
+      expect(outcome.wasm.threads).toBeGreaterThan(1)
+      expect(outcome.losses.every(Number.isFinite)).toBe(true)
+    } finally {
+      await context.close()
+    }
+  })
 })
+
+/** Runs in the page: a wasm trainer with its default threads, three steps of the tiny model. */
+async function trainOnce(train: { batchSize: number; warmupSteps: number }) {
+  const lab = window.cumulusLab
+  lab.createTrainer('once')
+  const init = await lab.init('once', { preferredBackend: 'wasm' })
+  await lab.load('once', { seed: 2 })
+  const trained = await lab.train('once', { round: 0, steps: 3, seed: 3, train })
+  lab.terminate('once')
+  return {
+    isolated: crossOriginIsolated,
+    backend: init.backend,
+    reason: init.reason,
+    wasm: init.wasm,
+    losses: trained.stats.losses,
+  }
+}

@@ -27,6 +27,20 @@ export type InitParameters = {
   allowSoftwareWebgpu?: boolean | undefined
   /** Skip the micro-benchmark and take the first working backend in BACKEND_ORDER. */
   skipBenchmark?: boolean | undefined
+  /**
+   * WebAssembly threads (the page derives it from the volunteer's compute share); all logical cores when
+   * left out, 1 for the single-threaded build. Only the first init() of a worker decides it.
+   */
+  threads?: number | undefined
+}
+
+/** How many threads the wasm backend runs, and why (threads need a cross-origin isolated page). */
+export type WasmThreads = {
+  threads: number
+  /** `crossOriginIsolated` in the worker: SharedArrayBuffer, hence threads, are available. */
+  isolated: boolean
+  /** One phrase for the page, e.g. "2 threads of 2 logical cores" or why it is one thread. */
+  reason: string
 }
 
 export type InitReturnType = {
@@ -34,6 +48,8 @@ export type InitReturnType = {
   /** One sentence for the page: why this backend. */
   reason: string
   candidates: BackendCandidate[]
+  /** Threads of the wasm backend (what the backend runs when `backend` is wasm). */
+  wasm: WasmThreads
 }
 
 /**

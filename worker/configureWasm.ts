@@ -1,23 +1,82 @@
 /**
- * Point the tfjs wasm backend at the .wasm files Vite emitted. Bundled, the
- * backend cannot find its binaries next to itself, and threaded wasm breaks
- * under Vite 8 minification (PLATFORM.md), so only the SIMD / plain builds are used.
+ * Point the tfjs wasm backend at the .wasm files Vite emitted (bundled, the
+ * backend cannot find its binaries next to itself) and decide how many threads
+ * it runs. Threaded SIMD wasm needs SharedArrayBuffer, which a browser only
+ * grants a cross-origin isolated context (COOP same-origin + COEP require-corp
+ * on the page and on this worker's script); anywhere else the backend runs the
+ * single-threaded SIMD build. The thread count is read once, when the backend
+ * first initialises: it cannot change for the life of this worker.
  */
 import * as tf from '@tensorflow/tfjs'
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url'
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url'
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url'
+import type { WasmThreads } from './api.ts'
+import { MAX_WASM_THREADS } from './constants.ts'
 
-let configured = false
+export type ConfigureWasmParameters = {
+  /** Threads wanted (clamped to 1..MAX_WASM_THREADS); all logical cores when left out. */
+  threads?: number | undefined
+}
 
-export function configureWasm(): void {
-  if (configured) return
-  configured = true
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
+let configured: WasmThreads | null = null
+
+/** Idempotent: the first call decides; later calls return what it decided. */
+export function configureWasm(parameters: ConfigureWasmParameters = {}): WasmThreads {
+  if (configured) return configured
+  const cores = globalThis.navigator?.hardwareConcurrency ?? 1
+  const wanted = clampThreads(parameters.threads ?? cores)
+  const isolated = globalThis.crossOriginIsolated === true
+  const threaded = isolated && wanted > 1
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threaded)
+  if (threaded) {
+    setThreadsCount(wanted)
+    reportLogicalCores(2 * wanted)
+  }
   setWasmPaths({
     'tfjs-backend-wasm.wasm': wasmPlain,
     'tfjs-backend-wasm-simd.wasm': wasmSimd,
     'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
   })
+  configured = {
+    threads: threaded ? wanted : 1,
+    isolated,
+    reason: threaded
+      ? `${wanted} threads of ${cores} logical cores`
+      : !isolated
+        ? 'one thread: this page is not cross-origin isolated (served without COOP/COEP, or embedded in a page that is not), so WebAssembly threads are unavailable'
+        : 'one thread, as asked',
+  }
+  return configured
+}
+
+/** Threads the initialised wasm backend really runs (XNNPACK's pool), or what configureWasm decided before that. */
+export function wasmThreadsInUse(): WasmThreads {
+  const decided = configured ?? configureWasm()
+  if (tf.getBackend() !== 'wasm' || decided.threads === 1) return decided
+  try {
+    const actual = getThreadsCount()
+    return actual === decided.threads ? decided : { ...decided, threads: actual, reason: `${actual} threads` }
+  } catch {
+    return decided
+  }
+}
+
+/**
+ * tfjs-backend-wasm 4.22 caps XNNPACK's pool at half of `navigator.hardwareConcurrency` (read by its C++
+ * static initialisers when the module starts), assuming two hyperthreads per core: on a 2-core laptop any
+ * thread count gives one thread. Here the count is decided by the volunteer's compute share, so this worker
+ * reports twice the threads it wants and setThreadsCount alone sets the size. Only this worker's navigator
+ * is touched, before the backend starts, after everything here has read the real value.
+ */
+function reportLogicalCores(cores: number): void {
+  const navigator = globalThis.navigator
+  if (!navigator || navigator.hardwareConcurrency >= cores) return
+  Object.defineProperty(navigator, 'hardwareConcurrency', { value: cores, configurable: true })
+}
+
+function clampThreads(threads: number): number {
+  if (!Number.isFinite(threads)) return 1
+  return Math.min(MAX_WASM_THREADS, Math.max(1, Math.round(threads)))
 }

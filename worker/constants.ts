@@ -21,3 +21,10 @@ export const DEFAULT_DUTY_CYCLE = 1
 
 /** Below this the tab would mostly sleep; 5 % keeps a round finishing in finite time. */
 export const MIN_DUTY_CYCLE = 0.05
+
+/**
+ * Most WebAssembly threads a tab asks for: tfjs 4.22's threaded glue pre-spawns a pool of 8 pthread workers.
+ * XNNPACK's pool waits for all its threads to start, and a pthread beyond the pre-spawned pool can only
+ * start once this worker yields to its event loop, so asking for more could hang the backend's start.
+ */
+export const MAX_WASM_THREADS = 8

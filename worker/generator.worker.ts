@@ -19,7 +19,8 @@ let backend: Promise<string> | null = null
 /** wasm when it initialises (the fast CPU path), else tfjs's cpu; a software WebGPU adapter never wins. */
 function ready(): Promise<string> {
   backend ??= (async () => {
-    configureWasm()
+    // One thread: generation runs beside training, which has the cores.
+    configureWasm({ threads: 1 })
     if (await tf.setBackend('wasm').catch(() => false)) return 'wasm'
     await tf.setBackend('cpu')
     return 'cpu'

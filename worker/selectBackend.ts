@@ -1,6 +1,6 @@
 /**
  * Choose the tfjs backend this tab trains on: WebGPU on a real adapter, wasm
- * (SIMD) otherwise, plain JS last. When nothing is forced, a few inner steps of
+ * (SIMD, threaded when the page is cross-origin isolated) otherwise, plain JS last. When nothing is forced, a few inner steps of
  * the tiny model are timed on every usable candidate and the fastest wins, but a
  * software WebGPU adapter (SwiftShader) is only eligible when explicitly allowed.
  */
@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-wasm'
 import '@tensorflow/tfjs-backend-webgpu'
 import { logger } from '../core/log.ts'
 import type { BackendCandidate, BackendName, InitParameters, InitReturnType } from './api.ts'
-import { configureWasm } from './configureWasm.ts'
+import { configureWasm, wasmThreadsInUse } from './configureWasm.ts'
 import { BACKEND_ORDER } from './constants.ts'
 import { BackendUnavailableError } from './errors.ts'
 import { probeWebgpu } from './probeWebgpu.ts'
@@ -25,8 +25,15 @@ export type SelectBackendParameters = InitParameters & {
 export type SelectBackendReturnType = InitReturnType
 
 export async function selectBackend(parameters: SelectBackendParameters): Promise<SelectBackendReturnType> {
-  const { preferredBackend, allowSoftwareWebgpu = false, skipBenchmark = false, benchmark, signal } = parameters
-  configureWasm()
+  const {
+    preferredBackend,
+    allowSoftwareWebgpu = false,
+    skipBenchmark = false,
+    threads,
+    benchmark,
+    signal,
+  } = parameters
+  configureWasm({ threads })
   // tfjs-webgpu 4.22 runs small ops on the CPU when their inputs still live
   // there. Keeping every kernel on the GPU was ~2x faster in this training graph.
   // (The NaN once blamed on that hand-off was AdamW's tf.addN exceeding the
@@ -50,6 +57,12 @@ export async function selectBackend(parameters: SelectBackendParameters): Promis
           ? 'WebAssembly (SIMD if supported)'
           : 'plain JavaScript'
     const ok = await activate(name)
+    // The wasm candidate is measured as it will train: with the threads its backend started with.
+    if (name === 'wasm' && ok.ok) {
+      const wasm = wasmThreadsInUse()
+      candidates.push({ name, available: true, software, stepsPerSecond: null, detail: `${detail}, ${wasm.reason}` })
+      continue
+    }
     candidates.push({ name, available: ok.ok, software, stepsPerSecond: null, detail: ok.ok ? detail : ok.reason })
   }
 
@@ -103,8 +116,10 @@ export async function selectBackend(parameters: SelectBackendParameters): Promis
 
   const final = await activate(chosen.name)
   if (!final.ok) throw new BackendUnavailableError({ backend: chosen.name, reason: final.reason })
+  const wasm = wasmThreadsInUse()
+  if (chosen.name === 'wasm' && !reason.includes(wasm.reason)) reason = `${reason}; ${wasm.reason}`
   log('chose %s: %s', chosen.name, reason)
-  return { backend: chosen.name, reason, candidates }
+  return { backend: chosen.name, reason, candidates, wasm }
 }
 
 function formatRates(candidates: readonly BackendCandidate[]): string {

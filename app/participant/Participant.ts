@@ -147,7 +147,7 @@ export class Participant extends EventTarget {
   async #run(signal: AbortSignal): Promise<void> {
     const { swarm, trainer } = this.#options
     const init = await trainer.init(this.#options.init)
-    this.#set({ backend: init.backend, backendReason: init.reason, phase: 'connecting' })
+    this.#set({ backend: init.backend, backendReason: init.reason, wasmThreads: init.wasm, phase: 'connecting' })
     await this.#relay.connect(signal, (ms) => this.#sleep(ms, signal))
     this.#set({ peerId: swarm.peerId })
     await swarm.node.handle(CHECKPOINT_PROTOCOL, handleCheckpoint(this.#model.served), {

@@ -6,6 +6,7 @@ export function initialState(): ParticipantState {
     peerId: null,
     backend: null,
     backendReason: null,
+    wasmThreads: null,
     runId: null,
     run: null,
     assignment: null,

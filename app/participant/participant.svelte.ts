@@ -2,6 +2,7 @@ import type { InitParameters } from '../../worker/api.ts'
 import { createTrainerClient, type TrainerClient } from '../../worker/client.ts'
 import { parseDashboard } from '../admin/dashboard.ts'
 import { Swarm } from '../swarm/swarm.ts'
+import { computeShare } from './computeShare.ts'
 import { httpCorpusSource } from './fetchCorpus.ts'
 import { initialState } from './initialState.ts'
 import { Participant, type ParticipantOptions } from './Participant.ts'
@@ -22,18 +23,23 @@ const RUN_POLL_MS = 3_000
 
 export type RunLossPoint = { round: number; loss: number | null; validation: number | null }
 
-type Settings = { dutyCycle: number; pauseWhenHidden: boolean }
+type Settings = { computeShare: number; pauseWhenHidden: boolean }
 
 /**
  * Reactive wrapper around the Participant (Svelte 5 runes): the page reads
- * `state`, `dutyCycle`, `pauseWhenHidden`, `running`, and calls the methods.
- * The volunteer's settings persist in localStorage.
+ * `state`, `computeShare`, `pauseWhenHidden`, `running`, and calls the methods.
+ * The volunteer's settings persist in localStorage. The compute share becomes
+ * the worker's wasm threads (when it starts) and its duty cycle (computeShare.ts).
  */
 export class ParticipantStore {
   state: ParticipantState = $state(initialState())
   running = $state(false)
   busy = $state(false)
-  dutyCycle = $state(1)
+  /** Fraction of the CPU this tab may use (computeShare.ts turns it into threads and a duty cycle). */
+  computeShare = $state(1)
+  /** Logical cores and whether threads are possible here: the compute share's denominator. */
+  readonly cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1
+  readonly isolated = globalThis.crossOriginIsolated === true
   pauseWhenHidden = $state(true)
   userPaused = $state(false)
   hidden = $state(typeof document !== 'undefined' && document.hidden)
@@ -47,11 +53,13 @@ export class ParticipantStore {
   #participant: Participant | null = null
   #swarm: Swarm | null = null
   #trainer: TrainerClient | null = null
+  /** Threads the current trainer worker was started for (fixed for its life). */
+  #trainerThreads: number | null = null
 
   constructor(options: ParticipantStoreOptions) {
     this.#options = options
     const saved = loadSettings()
-    this.dutyCycle = saved.dutyCycle
+    this.computeShare = saved.computeShare
     this.pauseWhenHidden = saved.pauseWhenHidden
     if (typeof document !== 'undefined') document.addEventListener('visibilitychange', this.#onVisibility)
   }
@@ -60,9 +68,16 @@ export class ParticipantStore {
     if (this.running || this.busy) return
     this.busy = true
     try {
+      // A worker's thread count is fixed when it starts: a share changed since then needs a new worker.
+      const plan = this.#plan(null)
+      if (this.#trainer && this.#trainerThreads !== plan.threads) {
+        this.#trainer.terminate()
+        this.#trainer = null
+      }
       // Visibility pauses are handled here (not by the client) so the toggle applies without a restart.
       this.#trainer ??= createTrainerClient({ pauseWhenHidden: false })
-      await this.#trainer.setDutyCycle(this.dutyCycle)
+      this.#trainerThreads = plan.threads
+      await this.#trainer.setDutyCycle(plan.dutyCycle)
       this.state = { ...initialState(), phase: 'connecting' }
       const relayAddress = await this.#options.relayAddress()
       const swarm = new Swarm({ relayAddress })
@@ -71,10 +86,14 @@ export class ParticipantStore {
         swarm,
         trainer: this.#trainer,
         corpus: httpCorpusSource({ apiBase: this.#options.apiBase }),
-        ...(this.#options.init ? { init: this.#options.init } : {}),
+        init: { threads: plan.threads, ...this.#options.init },
         ...(this.#options.sign ? { sign: this.#options.sign } : {}),
       })
       participant.addEventListener('change', () => {
+        const threads = participant.state.wasmThreads?.threads
+        // The worker may run fewer threads than planned (not isolated after all): size the duty cycle to them.
+        if (threads !== undefined && threads !== this.state.wasmThreads?.threads)
+          void this.#trainer?.setDutyCycle(this.#plan(threads).dutyCycle)
         this.state = participant.state
       })
       this.#participant = participant
@@ -134,15 +153,30 @@ export class ParticipantStore {
     await this.#syncPause()
   }
 
-  async setDutyCycle(fraction: number): Promise<void> {
-    this.dutyCycle = fraction
-    saveSettings({ dutyCycle: this.dutyCycle, pauseWhenHidden: this.pauseWhenHidden })
-    await this.#trainer?.setDutyCycle(fraction)
+  /** Takes effect at once through the duty cycle; the thread count follows at the next start. */
+  async setComputeShare(share: number): Promise<void> {
+    this.computeShare = share
+    saveSettings({ computeShare: this.computeShare, pauseWhenHidden: this.pauseWhenHidden })
+    await this.#trainer?.setDutyCycle(this.#plan(this.state.wasmThreads?.threads ?? this.#trainerThreads).dutyCycle)
+  }
+
+  /** Threads a worker started now would run for the current share (what the page shows before Start). */
+  get plannedThreads(): number {
+    return this.#plan(null).threads
+  }
+
+  #plan(threadsInUse: number | null) {
+    return computeShare({
+      share: this.computeShare,
+      cores: this.cores,
+      isolated: this.isolated,
+      threadsInUse: threadsInUse ?? undefined,
+    })
   }
 
   async setPauseWhenHidden(value: boolean): Promise<void> {
     this.pauseWhenHidden = value
-    saveSettings({ dutyCycle: this.dutyCycle, pauseWhenHidden: this.pauseWhenHidden })
+    saveSettings({ computeShare: this.computeShare, pauseWhenHidden: this.pauseWhenHidden })
     await this.#syncPause()
   }
 
@@ -161,14 +195,15 @@ export class ParticipantStore {
 }
 
 function loadSettings(): Settings {
-  const fallback: Settings = { dutyCycle: 1, pauseWhenHidden: true }
+  const fallback: Settings = { computeShare: 1, pauseWhenHidden: true }
   try {
     const raw = globalThis.localStorage?.getItem(SETTINGS_KEY)
     if (!raw) return fallback
-    const parsed = JSON.parse(raw) as Partial<Settings>
+    // Saved before threads, the share was called the duty cycle.
+    const parsed = JSON.parse(raw) as Partial<Settings> & { dutyCycle?: unknown }
+    const share = parsed.computeShare ?? parsed.dutyCycle
     return {
-      dutyCycle:
-        typeof parsed.dutyCycle === 'number' && parsed.dutyCycle > 0 && parsed.dutyCycle <= 1 ? parsed.dutyCycle : 1,
+      computeShare: typeof share === 'number' && share > 0 && share <= 1 ? share : 1,
       pauseWhenHidden: typeof parsed.pauseWhenHidden === 'boolean' ? parsed.pauseWhenHidden : true,
     }
   } catch {

@@ -1,5 +1,6 @@
 import type { UpdateEncoding } from '../../core/compression/types.ts'
 import type { Assignment, RejectReason, RunStatus } from '../../core/protocol/messages.ts'
+import type { WasmThreads } from '../../worker/api.ts'
 
 /**
  * Where the tab is in its loop. Every phase maps to one honest sentence
@@ -52,6 +53,8 @@ export type ParticipantState = {
   peerId: string | null
   backend: string | null
   backendReason: string | null
+  /** Threads of the wasm backend in this tab's worker, and why (one where the page is not cross-origin isolated). */
+  wasmThreads: WasmThreads | null
   runId: string | null
   run: RunStatus | null
   assignment: Assignment | null

@@ -3,8 +3,8 @@ import type { RunLossPoint } from '../participant/participant.svelte.ts'
 import type { ContributionRecord, ParticipantState } from '../participant/types.ts'
 import type { ChartSeries } from '../ui/chartGeometry.ts'
 
-/** Duty-cycle choices offered to the volunteer (fraction of wall time spent computing). */
-export const DUTY_CYCLES = [
+/** Compute-share choices offered to the volunteer (fraction of the CPU this tab may use; computeShare.ts). */
+export const COMPUTE_SHARES = [
   { value: 0.25, label: '25%' },
   { value: 0.5, label: '50%' },
   { value: 1, label: '100%' },
@@ -54,6 +54,28 @@ export function backendLabel(backend: string | null): string {
     default:
       return 'not chosen yet'
   }
+}
+
+/** The wasm thread count in use ('–' before the worker starts). */
+export function threadsLabel(state: ParticipantState): string {
+  return state.wasmThreads ? String(state.wasmThreads.threads) : '–'
+}
+
+/**
+ * The line under the thread count: why one thread when the page is not cross-origin isolated, and, when
+ * the share now asks for another count, that it applies at the next start.
+ */
+export function threadsHint(
+  state: ParticipantState,
+  options: { plannedThreads: number; cores: number; running: boolean },
+): string {
+  const wasm = state.wasmThreads
+  if (!wasm) return `${options.plannedThreads} of ${options.cores} cores when you start`
+  if (state.backend !== null && state.backend !== 'wasm') return `not used: training on ${state.backend}`
+  if (!wasm.isolated) return 'single-threaded: this page is not cross-origin isolated'
+  const next =
+    options.running && options.plannedThreads !== wasm.threads ? ` · ${options.plannedThreads} from next start` : ''
+  return `WebAssembly threads of ${options.cores} cores${next}`
 }
 
 export function roundLabel(state: ParticipantState): string {

@@ -36,6 +36,38 @@ const LAYER_NORM_EPSILON = 1e-5
 let modelCount = 0
 const GELU_C = Math.sqrt(2 / Math.PI)
 
+/**
+ * a [m, k] @ b [k, n] whose gradient is plain matmuls too: dA = dy @ bᵀ and dB = aᵀ @ dy, transposed
+ * explicitly. tfjs-backend-wasm runs a matmul on XNNPACK (SIMD GEMM, spread over the wasm threads) only
+ * when neither side is transposed and there is no batch; tfjs's own MatMul gradient passes transpose flags,
+ * which sends two thirds of a step's matmul work to a single-threaded reference loop. A transpose costs
+ * O(mk), the matmul O(mkn). Same maths on every backend.
+ */
+const matMul2d = tf.customGrad((a, b, save) => {
+  const [x, w] = [a as tf.Tensor2D, b as tf.Tensor2D]
+  ;(save as tf.GradSaveFunc)([x, w])
+  return {
+    value: tf.matMul(x, w),
+    gradFunc: (dy: tf.Tensor2D, [xs, ws]: tf.Tensor[]) => [
+      tf.matMul(dy, (ws as tf.Tensor2D).transpose()),
+      tf.matMul((xs as tf.Tensor2D).transpose(), dy),
+    ],
+  }
+}) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D
+
+/** oneHot [n, vocab] @ wte [vocab, d], the same way; the one-hot side needs no gradient (zeros). */
+const embedOneHot = tf.customGrad((a, b, save) => {
+  const [oneHot, w] = [a as tf.Tensor2D, b as tf.Tensor2D]
+  ;(save as tf.GradSaveFunc)([oneHot])
+  return {
+    value: tf.matMul(oneHot, w),
+    gradFunc: (dy: tf.Tensor2D, [oh]: tf.Tensor[]) => [
+      tf.zerosLike(oh as tf.Tensor2D),
+      tf.matMul((oh as tf.Tensor2D).transpose(), dy),
+    ],
+  }
+}) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D
+
 export function createGpt(config: ModelConfig, options: CreateGptOptions = {}): Gpt {
   const layout = parameterLayout(config)
   const initial = options.parameters ?? initParameters(config, { seed: options.seed ?? 0 })
@@ -69,7 +101,7 @@ export function createGpt(config: ModelConfig, options: CreateGptOptions = {}): 
     x.mul(x.mul(x).mul(x).mul(0.044715).add(x).mul(GELU_C).tanh().add(1)).mul(0.5)
   // x [n, in] @ W [in, out] + b
   const linear = (x: tf.Tensor2D, name: string): tf.Tensor2D =>
-    x.matMul(p(`${name}.weight`)).add(p(`${name}.bias`)) as tf.Tensor2D
+    matMul2d(x, p(`${name}.weight`) as tf.Tensor2D).add(p(`${name}.bias`)) as tf.Tensor2D
 
   const forward = (inputs: tf.Tensor2D): tf.Tensor2D => {
     const [batch, time] = inputs.shape
@@ -77,7 +109,7 @@ export function createGpt(config: ModelConfig, options: CreateGptOptions = {}): 
       throw new RangeError(`sequence length ${time} exceeds contextLength ${config.contextLength}`)
     const n = batch * time
     // oneHot @ wte instead of tf.gather: gather's gradient is missing on wasm.
-    const tokens = tf.oneHot(inputs.reshape([n]), vocabSize).matMul(p('wte.weight'))
+    const tokens = embedOneHot(tf.oneHot(inputs.reshape([n]), vocabSize) as tf.Tensor2D, p('wte.weight') as tf.Tensor2D)
     const positions = p('wpe.weight').slice([0, 0], [time, d])
     let x = tokens.reshape([batch, time, d]).add(positions) as tf.Tensor3D
     // Additive causal mask: -1e9 above the diagonal.
@@ -108,7 +140,7 @@ export function createGpt(config: ModelConfig, options: CreateGptOptions = {}): 
       x = x.add(linear(hidden as tf.Tensor2D, `${h}.mlp.proj`).reshape([batch, time, d]))
     }
     // Weight-tied head: logits = lnf(x) @ wteᵀ.
-    return (layerNorm(x, 'lnf').reshape([n, d]) as tf.Tensor2D).matMul(p('wte.weight'), false, true) as tf.Tensor2D
+    return matMul2d(layerNorm(x, 'lnf').reshape([n, d]) as tf.Tensor2D, p('wte.weight').transpose() as tf.Tensor2D)
   }
 
   return {

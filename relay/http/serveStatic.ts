@@ -18,6 +18,18 @@ export const CONTENT_TYPES: Record<string, string> = {
 }
 
 /**
+ * Makes the app cross-origin isolated (`crossOriginIsolated`): the browser then grants SharedArrayBuffer,
+ * which the trainer's threaded WebAssembly needs. Every response of the built app carries them, because a
+ * worker's own script decides whether that worker is isolated. COEP require-corp blocks only cross-origin
+ * no-cors loads; the app loads nothing from another origin (WebSockets, WebRTC and CORS fetches are not
+ * affected), and require-corp, unlike `credentialless`, is honoured by every browser with threads.
+ */
+export const CROSS_ORIGIN_ISOLATION_HEADERS: Readonly<Record<string, string>> = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+}
+
+/**
  * Serves the built app from `root`. Unknown paths without an extension fall
  * back to the page of their first segment (`/admin/x` -> admin.html) or
  * index.html (SPA routing); paths never escape `root`.
@@ -53,6 +65,7 @@ export function serveStatic(root: string, req: IncomingMessage, res: ServerRespo
   }
   const type = CONTENT_TYPES[extname(file)] ?? 'application/octet-stream'
   res.writeHead(200, {
+    ...CROSS_ORIGIN_ISOLATION_HEADERS,
     'content-type': type,
     'cache-control': file.endsWith('.html') ? 'no-cache' : 'public, max-age=3600',
   })

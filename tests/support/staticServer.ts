@@ -1,7 +1,8 @@
 /**
  * Serve the built app (dist/) over HTTP on 127.0.0.1 for browser journeys:
  * correct MIME types (application/wasm for streaming compilation, text/javascript
- * for module workers), no caching, nothing outside the root.
+ * for module workers), no caching, nothing outside the root, and the relay's
+ * COOP/COEP headers (cross-origin isolated, so wasm trains threaded) unless told not to.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -10,7 +11,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { CONTENT_TYPES } from '../../relay/http/serveStatic.ts'
+import { CONTENT_TYPES, CROSS_ORIGIN_ISOLATION_HEADERS } from '../../relay/http/serveStatic.ts'
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const DIST = join(REPO_ROOT, 'dist')
@@ -26,9 +27,16 @@ export function ensureBuilt(): void {
 }
 
 export async function startStaticServer(
-  options: { root?: string; host?: string; port?: number } = {},
+  options: {
+    root?: string
+    host?: string
+    port?: number
+    /** Send COOP/COEP (default true); false serves the app as a host without them would. */
+    isolated?: boolean
+  } = {},
 ): Promise<StaticServer> {
   const root = resolve(options.root ?? DIST)
+  const isolation = options.isolated === false ? {} : CROSS_ORIGIN_ISOLATION_HEADERS
   const server = createServer(async (request, response) => {
     try {
       const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname)
@@ -40,6 +48,7 @@ export async function startStaticServer(
       if ((await stat(file).catch(() => null))?.isDirectory()) file = join(file, 'index.html')
       const body = await readFile(file)
       response.writeHead(200, {
+        ...isolation,
         'content-type': MIME[extname(file)] ?? 'application/octet-stream',
         'cache-control': 'no-store',
       })
