@@ -47,3 +47,13 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
 export const HEARTBEAT_INTERVAL_MS = 5_000
 /** A peer expires after this many heartbeat intervals without a word. */
 export const MAX_MISSED_HEARTBEATS = 3
+
+/**
+ * The most values a coordinate-wise trimmed mean drops at EACH end of a coordinate, whatever the round's size.
+ * A round is reduced as updates arrive (core/coordinator/robustAccumulator), keeping per coordinate only the
+ * MAX_TRIM largest and smallest values seen: memory is (2 x MAX_TRIM + 2) x parameters, flat in the number of
+ * peers. With the clip bound taken from the previous round (so a round's own attackers cannot raise it), every
+ * update is already bounded in norm; the trim is there for the few that put their whole budget into a handful
+ * of coordinates, and 8 of them per coordinate per round is the budget an attacker must beat.
+ */
+export const MAX_TRIM = 8
