@@ -25,7 +25,7 @@ import type {
 import type { Store } from '../store/openStore.ts'
 import { commitRound } from './commitRound.ts'
 import type { CoordinatorEvents } from './events.ts'
-import { RunRegistry } from './runRegistry.ts'
+import { type Live, RunRegistry } from './runRegistry.ts'
 import { type ReadUpdateBytes, SubmissionIntake } from './submissionIntake.ts'
 
 export type CoordinatorOptions = {
@@ -133,12 +133,16 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     return this.intake.submit(meta, readBytes, options)
   }
 
-  /** Expires silent peers and closes or re-opens rounds that are due. Called on a timer. */
-  tick(): void {
+  /**
+   * Expires silent peers and closes or re-opens rounds that are due. Called on a timer. A close runs off the
+   * event loop; the promise settles once every close this tick started is committed (or failed).
+   */
+  tick(): Promise<void> {
     const now = this.now()
+    const closes: Promise<void>[] = []
     for (const live of this.runs.all()) {
       // Acks being group-committed belong to the open round: let them land first.
-      if (live.state.status !== 'running' || live.persisting > 0) continue
+      if (live.state.status !== 'running' || live.persisting > 0 || live.closing) continue
       const { state, expired } = expirePeers(live.state, {
         now,
         heartbeatMs: this.heartbeatMs,
@@ -147,11 +151,8 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
       live.state = refreshQuorum(state, { now })
       for (const peerId of expired) this.store.recordEvent({ at: now, runId: state.id, peerId, kind: 'expired' })
       const readiness = roundReadiness(live.state, { now })
-      if (readiness.action === 'close') {
-        const committed = commitRound(live, { store: this.store, why: readiness.why, now })
-        this.safeDispatchEvent('round:committed', { detail: committed })
-        if (live.state.status === 'running') this.runs.reopen(live)
-      } else if (readiness.action === 'reopen') {
+      if (readiness.action === 'close') closes.push(this.close(live, readiness.why, now))
+      else if (readiness.action === 'reopen') {
         this.store.recordEvent({
           at: now,
           runId: state.id,
@@ -162,6 +163,23 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
         this.runs.reopen(live)
       }
     }
+    return Promise.all(closes).then(() => undefined)
+  }
+
+  private async close(live: Live, why: string, now: number): Promise<void> {
+    live.closing = true
+    try {
+      const committed = await commitRound(live, { store: this.store, why, now })
+      this.safeDispatchEvent('round:committed', { detail: committed })
+      if (live.state.status === 'running') this.runs.reopen(live)
+    } finally {
+      live.closing = false
+    }
+  }
+
+  /** Ends the worker threads of every run (the store stays open: the caller owns it). */
+  stop(): Promise<void> {
+    return this.runs.stop()
   }
 
   runStatus(runId: string): RunStatus {
