@@ -177,6 +177,11 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     }
   }
 
+  /** Resolves once every update accepted so far in the run's open round is in its aggregate. */
+  aggregated(runId: string): Promise<void> {
+    return this.runs.require(runId).reducer.drained()
+  }
+
   /** Ends the worker threads of every run (the store stays open: the caller owns it). */
   stop(): Promise<void> {
     return this.runs.stop()

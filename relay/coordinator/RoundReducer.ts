@@ -59,6 +59,7 @@ export class RoundReducer {
     this.queue = []
     this.round = round
     this.failure = null
+    this.checkerWorker()
     void this.reducerWorker()
       .request({ op: 'open', round, clipBound })
       .catch((e) => log.error('open: %O', e))
@@ -92,6 +93,8 @@ export class RoundReducer {
   async drained(): Promise<void> {
     while (this.pumping) await this.pumping
     if (this.failure) throw this.failure
+    // Everything posted before (the round's open included) has been handled.
+    if (this.reducer) await this.reducer.request({ op: 'ping' })
   }
 
   /**

@@ -40,6 +40,7 @@ export type RoundRequest =
   | { op: 'open'; round: number; clipBound: number | null }
   | { op: 'add'; round: number; bytes: Uint8Array }
   | { op: 'discard' }
+  | { op: 'ping' }
   | {
       op: 'close'
       round: number
@@ -104,6 +105,8 @@ function handle(request: RoundRequest): { value: unknown; transfer: ArrayBuffer[
       return { value: null, transfer: [] }
     case 'discard':
       open = null
+      return { value: null, transfer: [] }
+    case 'ping':
       return { value: null, transfer: [] }
     case 'add': {
       if (open?.round !== request.round)
