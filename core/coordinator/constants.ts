@@ -32,9 +32,11 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   // update as the proxy for the average; measured as accurate as sync (README), unlike the naive delay.
   overlap: 'eager',
   robust: {
-    // Each update is clipped to clipFactor x the round's median update norm before averaging.
+    // Each update is clipped to clipFactor x the previous round's median update norm before averaging (fixed before
+    // the round, so its own updates cannot raise it; no clip in round 0).
     clipFactor: 2,
-    // Coordinate-wise trimmed mean: drop this fraction of values at EACH end per coordinate.
+    // Coordinate-wise trimmed mean: drop this fraction of values at EACH end per coordinate (at least 1 from three
+    // updates on, at most MAX_TRIM).
     trimFraction: 0.1,
     // Reject at submission when the norm exceeds rejectFactor x the previous round's median norm.
     rejectFactor: 100,

@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads'
 import type { OuterState } from '../../core/coordinator/applyOuterStep.ts'
-import type { SerializedError } from '../../core/errors/base.ts'
 import { logger } from '../../core/log.ts'
 import type { ParameterLayout } from '../../core/model/layout.ts'
 import type { RoundSettings } from '../../core/round/nextGlobal.ts'
+import { RoundWorkerError } from './errors.ts'
 import type { CheckReply, CheckRequest, CloseReply, RoundRequest } from './roundWorker.ts'
 
 const log = logger('relay:coordinator:reducer')
@@ -147,14 +147,6 @@ export class RoundReducer {
   }
 }
 
-/** Error from a round worker, with the name it had there (callers match on `name`). */
-export class RoundWorkerError extends Error {
-  constructor(serialized: SerializedError) {
-    super(serialized.message)
-    this.name = serialized.name
-  }
-}
-
 /** One worker thread answering requests in order; ref'd only while a request is pending. */
 class RoundWorker {
   private readonly worker: Worker
@@ -174,7 +166,9 @@ class RoundWorker {
       else p.reject(new RoundWorkerError(error))
     })
     this.worker.on('error', (error) => this.failAll(error))
-    this.worker.on('exit', (code) => this.failAll(new Error(`Round worker exited with code ${code}.`)))
+    this.worker.on('exit', (code) =>
+      this.failAll(new RoundWorkerError({ name: 'WorkerExited', message: `exit code ${code}` })),
+    )
   }
 
   request(request: RoundRequest, transfer: ArrayBuffer[] = []): Promise<unknown> {
