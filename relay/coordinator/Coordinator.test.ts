@@ -197,4 +197,25 @@ describe('Coordinator (ledger + checkpoints + rounds)', () => {
     expect(seen).toEqual(['accepted:a:0', 'rejected:b:wrong-base', 'accepted:b:0', 'committed:0:a,b'])
     c.store.close()
   })
+
+  it('lets nothing into a round while it is being reduced off the event loop', async () => {
+    const c = open()
+    const { runId } = c.createRun({ config: { preset: 'tiny', rounds: 2, quorum: 0.5, graceMs: 0 } })
+    c.act(runId, 'start')
+    for (const p of ['a', 'b'])
+      c.hello({ type: 'hello', version: 1, peerId: p, runId, capabilities: { backend: 'wasm' } })
+    const base = c.runStatus(runId).baseHash
+    const a0 = frame(0, 1)
+    expect(await c.submit(meta('a', runId, 0, base, a0), reader(a0))).toMatchObject({ type: 'ack' })
+    await c.aggregated(runId)
+    const closing = c.tick()
+    // The close is in the reducer thread; b's submission meanwhile would not be in the aggregate.
+    const b0 = frame(0, 2)
+    expect(await c.submit(meta('b', runId, 0, base, b0), reader(b0))).toMatchObject({ type: 'reject', reason: 'late' })
+    await closing
+    expect(globals.map((g) => g.acceptedPeers)).toEqual([['a']])
+    expect(c.runStatus(runId).round).toBe(1)
+    await c.stop()
+    c.store.close()
+  })
 })
