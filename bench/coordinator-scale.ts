@@ -1,36 +1,43 @@
 /**
- * Coordinator scale: one round with N simulated peers through the real relay
- * engine (core/coordinator state machine, size check + keccak + decode +
- * validation of each real int8 frame, atomic update file + SQLite row before
- * each ack, robust aggregation, outer step, checkpoint + one-transaction
- * commit), headless in Node. Each N runs in its own child process so memory
- * figures do not leak between sizes.
+ * Coordinator scale: one round with N simulated peers through the real relay engine (core/coordinator state
+ * machine; size check, keccak, decode and validation of each real int8 frame; SQLite row + frame in a group
+ * commit before each ack; robust aggregation, outer step, checkpoint, one-transaction commit), headless in
+ * Node. Every (N, pipeline) runs in its own child process so memory figures do not leak between them.
  *
- *   node --import tsx bench/coordinator-scale.ts [--peers 10,100,1000] [--preset tiny]
+ *   node --import tsx bench/coordinator-scale.ts [--peers 10,100,1000] [--preset tiny|small]
  *
- * Baselines printed side by side:
- *  - robust aggregation (median-norm clip + 10% trimmed mean) vs plain mean;
- *  - coordinator egress per round: gossipsub (relay mesh degree D, constant)
- *    vs naive unicast of the global to every peer (linear in N).
+ * Side by side:
+ *  - old: the batch pipeline, re-enacted here on the main thread: each submission hashed, decoded and
+ *    validated on the event loop, its decoded delta kept until the close, then aggregateUpdates over all of
+ *    them + nextGlobal + the checkpoint, all on the event loop;
+ *  - new: the relay as it is (relay/coordinator/RoundReducer): checks in a checker thread, each acked update
+ *    folded into a core/coordinator/robustAccumulator in a reducer thread and dropped, the close there too.
+ * Figures: peak RSS of the process (workers included), the round close, the event loop's worst delay
+ * (perf_hooks monitorEventLoopDelay) while the N peers submit, and during the close.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { compressUpdate } from '../core/compression/compressUpdate.ts'
 import { settingsForMode } from '../core/compression/policy.ts'
 import { createCompressorState } from '../core/compression/types.ts'
 import { aggregateUpdates } from '../core/coordinator/aggregateUpdates.ts'
+import { clipBound } from '../core/coordinator/clipBound.ts'
+import { parseRunConfig } from '../core/coordinator/parseRunConfig.ts'
 import { MODEL_PRESETS, type PresetName } from '../core/model/config.ts'
 import { parameterLayout } from '../core/model/parameters.ts'
 import { MAX_UPDATE_BYTES, PROTOCOL_VERSION } from '../core/protocol/constants.ts'
 import { createRng, normal } from '../core/random.ts'
-import { decodeUpdate } from '../core/wire/decodeUpdate.ts'
+import { admitUpdate } from '../core/round/admitUpdate.ts'
+import { nextGlobal } from '../core/round/nextGlobal.ts'
 import { updateHash } from '../core/wire/updateHash.ts'
 import { Coordinator } from '../relay/coordinator/Coordinator.ts'
-import type { RoundCommitted } from '../relay/coordinator/events.ts'
+import { GroupCommit } from '../relay/coordinator/groupCommit.ts'
 import { DEFAULT_RELAY_GOSSIP } from '../relay/libp2p/constants.ts'
+import { writeCheckpointFile } from '../relay/store/checkpointFile.ts'
 import { Store } from '../relay/store/openStore.ts'
 
 const { values } = parseArgs({
@@ -40,45 +47,49 @@ const { values } = parseArgs({
     /** Submissions in flight at once: acks validated in one event-loop turn share one group commit. */
     concurrency: { type: 'string', default: '64' },
     child: { type: 'string' },
+    pipeline: { type: 'string', default: 'new' },
   },
 })
 const preset = values.preset as PresetName
 if (!(preset in MODEL_PRESETS)) throw new Error(`unknown preset ${preset}`)
 const layout = parameterLayout(MODEL_PRESETS[preset])
-const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1)
+const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1)
 
+type Pipeline = 'old' | 'new'
 type Result = {
+  pipeline: Pipeline
   peers: number
-  concurrency: number
   submitMs: number
-  perSubmitMs: number
+  /** New pipeline: from the last ack until every update is in the aggregate (0 for old). */
+  drainMs: number
   closeMs: number
-  plainMeanMs: number
-  robustMs: number
-  rssMb: number
-  arrayBuffersMb: number
+  submitLoopMaxMs: number
+  closeLoopMaxMs: number
+  peakRssMb: number
   frameBytes: number
   globalBytes: number
 }
 
-async function one(peers: number, concurrency: number): Promise<Result> {
+async function one(peers: number, concurrency: number, pipeline: Pipeline): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), 'cumulus-scale-'))
-  let clock = 1_000_000
-  const globals: RoundCommitted[] = []
+  const clock = 1_000_000
   const coordinator = new Coordinator({ store: new Store({ dataDir: dir }), now: () => clock })
-  coordinator.addEventListener('round:committed', (e) => globals.push(e.detail))
+  let globalBytes = 0
+  coordinator.addEventListener('round:committed', (e) => {
+    globalBytes = e.detail.frame.byteLength
+  })
   try {
-    const run = coordinator.createRun({
-      config: {
-        preset,
-        rounds: 2,
-        quorum: 1,
-        graceMs: 0,
-        roundDeadlineMs: 3_600_000,
-        compression: { mode: 'int8', errorFeedback: true },
-      },
-    })
-    coordinator.act(run.runId, 'start')
+    const input = {
+      preset,
+      rounds: 2,
+      quorum: 1,
+      graceMs: 0,
+      roundDeadlineMs: 3_600_000,
+      compression: { mode: 'int8', errorFeedback: true },
+    }
+    const { runId } = coordinator.createRun({ config: input })
+    const config = parseRunConfig(input)
+    coordinator.act(runId, 'start')
     // 16 distinct real frames, reused round-robin: every submission is still hashed, decoded, validated and stored.
     const frames = Array.from({ length: 16 }, (_, k) => {
       const rng = createRng(k + 1)
@@ -95,134 +106,165 @@ async function one(peers: number, concurrency: number): Promise<Result> {
     })
     const ids = Array.from({ length: peers }, (_, i) => `peer-${String(i).padStart(5, '0')}`)
     for (const peerId of ids)
-      coordinator.hello({
-        type: 'hello',
-        version: PROTOCOL_VERSION,
-        peerId,
-        runId: run.runId,
-        capabilities: { backend: 'wasm' },
-      })
-    const baseHash = coordinator.runStatus(run.runId).baseHash
+      coordinator.hello({ type: 'hello', version: PROTOCOL_VERSION, peerId, runId, capabilities: { backend: 'wasm' } })
+    const baseHash = coordinator.runStatus(runId).baseHash
+    const stats = { loss: 3, tokens: 5120, steps: 10, durationMs: 1000 }
 
-    const submitOne = async (i: number) => {
-      const peerId = ids[i]!
-      const frame = frames[i % frames.length]!
+    // The old pipeline's state: every decoded delta until the close.
+    const retained = new Map<string, Float32Array>()
+    const groupCommit = new GroupCommit(coordinator.store)
+    const submitOld = async (peerId: string, frame: (typeof frames)[number]) => {
+      if (updateHash(frame.bytes) !== frame.hash) throw new Error('hash')
+      const valid = admitUpdate({
+        bytes: frame.bytes,
+        layout,
+        round: 0,
+        robust: config.robust,
+        referenceNorm: null,
+        maxBytes: MAX_UPDATE_BYTES,
+      })
+      if (!valid.ok) throw new Error(valid.reason)
+      await groupCommit.persist({
+        run_id: runId,
+        round: 0,
+        peer_id: peerId,
+        update_hash: frame.hash,
+        update_bytes: frame.bytes.byteLength,
+        norm: valid.norm,
+        loss: 3,
+        tokens: 5120,
+        steps: 10,
+        duration_ms: 1000,
+        frame: frame.bytes,
+        received_at: clock,
+      })
+      retained.set(peerId, valid.delta)
+    }
+    const submitNew = async (peerId: string, frame: (typeof frames)[number]) => {
       const reply = await coordinator.submit(
         {
           type: 'submit',
           version: PROTOCOL_VERSION,
           peerId,
-          runId: run.runId,
+          runId,
           round: 0,
           baseHash,
           updateHash: frame.hash,
           updateBytes: frame.bytes.byteLength,
-          stats: { loss: 3, tokens: 5120, steps: 10, durationMs: 1000 },
+          stats,
         },
         async () => frame.bytes,
       )
       if (reply.type !== 'ack') throw new Error(`peer ${peerId}: ${JSON.stringify(reply)}`)
     }
+    const submitOne = (i: number) => (pipeline === 'old' ? submitOld : submitNew)(ids[i]!, frames[i % frames.length]!)
+
+    // Worker threads up and the round open in them, as on a relay past its first round.
+    await coordinator.aggregated(runId)
+    const loop = monitorEventLoopDelay({ resolution: 10 })
+    loop.enable()
+    // The monitor needs a few samples of an idle loop before the first block counts.
+    await new Promise((resolve) => setTimeout(resolve, 100))
     const started = performance.now()
     for (let i = 0; i < peers; i += concurrency)
       await Promise.all(Array.from({ length: Math.min(concurrency, peers - i) }, (_, j) => submitOne(i + j)))
     const submitMs = performance.now() - started
-    const memory = process.memoryUsage()
+    if (pipeline === 'new') await coordinator.aggregated(runId)
+    const drainMs = performance.now() - started - submitMs
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    loop.disable()
+    const submitLoopMaxMs = loop.max / 1e6
 
-    // Aggregation alone, robust vs plain mean, on the same decoded deltas.
-    const deltas = frames.map((f) => decodeUpdate(f.bytes, { layout, maxBytes: MAX_UPDATE_BYTES }).delta)
-    const all = ids.map((_, i) => deltas[i % deltas.length]!)
+    const closeLoop = monitorEventLoopDelay({ resolution: 10 })
+    closeLoop.enable()
+    await new Promise((resolve) => setTimeout(resolve, 100))
     let t = performance.now()
-    aggregateUpdates({ deltas: all, robust: { clipFactor: 2, trimFraction: 0 } })
-    const plainMeanMs = performance.now() - t
-    t = performance.now()
-    aggregateUpdates({ deltas: all, robust: { clipFactor: 2, trimFraction: 0.1 } })
-    const robustMs = performance.now() - t
-
-    clock += 1
-    t = performance.now()
-    coordinator.tick() // closes: robust aggregate + outer step + checkpoint fsync + commit transaction
+    if (pipeline === 'new') {
+      await coordinator.tick() // reducer thread: result + outer step + frame + checkpoint; then the commit transaction
+      if (coordinator.runStatus(runId).round !== 1) throw new Error('round did not close')
+    } else {
+      const live = coordinator.globalOf(runId)
+      const outer = { parameters: live.parameters, momentum: new Float32Array(layout.size), pending: null }
+      const deltas = [...retained.keys()].sort().map((p) => retained.get(p)!)
+      const reduced = aggregateUpdates({
+        deltas,
+        robust: config.robust,
+        clipBound: clipBound({ robust: config.robust, referenceNorm: null }),
+      })
+      const next = nextGlobal({ outer, ...reduced, settings: config, layout, round: 0 })
+      writeCheckpointFile(join(dir, 'old-checkpoint.bin'), { runId, round: 1, baseHash: next.hash, ...next.outer })
+      globalBytes = next.frame.byteLength
+    }
     const closeMs = performance.now() - t
-    if (coordinator.runStatus(run.runId).round !== 1) throw new Error('round did not close')
+    // Let the monitor see the turn that ran the close.
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    closeLoop.disable()
+    t = 0
     return {
+      pipeline,
       peers,
-      concurrency,
       submitMs,
-      perSubmitMs: submitMs / peers,
+      drainMs,
       closeMs,
-      plainMeanMs,
-      robustMs,
-      rssMb: memory.rss / 1024 / 1024,
-      arrayBuffersMb: memory.arrayBuffers / 1024 / 1024,
+      submitLoopMaxMs,
+      closeLoopMaxMs: closeLoop.max / 1e6,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
       frameBytes: frames[0]!.bytes.byteLength,
-      globalBytes: globals[0]!.frame.byteLength,
+      globalBytes,
     }
   } finally {
+    await coordinator.stop()
     coordinator.store.close()
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
 if (values.child) {
-  process.stdout.write(`${JSON.stringify(await one(Number(values.child), Number(values.concurrency)))}\n`)
+  const result = await one(Number(values.child), Number(values.concurrency), values.pipeline as Pipeline)
+  process.stdout.write(`${JSON.stringify(result)}\n`)
 } else {
   const sizes = values.peers.split(',').map(Number)
-  const measure = (n: number, concurrency: number): Result => {
-    const child = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'bench/coordinator-scale.ts',
-        '--child',
-        String(n),
-        '--preset',
-        preset,
-        '--concurrency',
-        String(concurrency),
-      ],
-      { encoding: 'utf8', maxBuffer: 1 << 20 },
-    )
-    if (child.status !== 0) throw new Error(`child ${n} failed:\n${child.stderr}`)
+  const measure = (n: number, pipeline: Pipeline): Result => {
+    const args = ['--child', String(n), '--pipeline', pipeline, '--preset', preset, '--concurrency', values.concurrency]
+    const child = spawnSync(process.execPath, ['--import', 'tsx', 'bench/coordinator-scale.ts', ...args], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    })
+    if (child.status !== 0) throw new Error(`child ${n} ${pipeline} failed:\n${child.stderr}`)
     return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Result
   }
-  const results = sizes.map((n) => measure(n, Number(values.concurrency)))
-  // Baseline for the ack path: one submission at a time, so one fsync per ack.
-  const serialN = Math.min(100, sizes[0]!)
-  const serial = measure(serialN, 1)
-  const grouped = results.find((r) => r.peers === serialN) ?? measure(serialN, Number(values.concurrency))
-  const D = DEFAULT_RELAY_GOSSIP.D
-  console.log(`coordinator-scale: preset ${preset} (${layout.size} params), int8 updates, one round per N`)
+  const rows = sizes.map((n) => ({ n, old: measure(n, 'old'), now: measure(n, 'new') }))
+  const first = rows[0]!.now
   console.log(
-    `  update frame ${mb(results[0]!.frameBytes)} MiB, global update frame ${mb(results[0]!.globalBytes)} MiB, relay mesh D=${D}`,
+    `coordinator-scale: preset ${preset} (${layout.size} params), int8 update frame ${mib(first.frameBytes)} MiB, global frame ${mib(first.globalBytes)} MiB, ${values.concurrency} submissions in flight`,
   )
+  console.log('old = every decoded delta kept, checks + aggregate + close on the event loop')
+  console.log('new = checks and a streaming robust accumulator in worker threads, nothing decoded kept')
   console.log('')
   console.log(
-    `ack path at ${serialN} peers: serial (1 fsync per ack) ${serial.perSubmitMs.toFixed(2)} ms/ack vs group commit (${grouped.concurrency} in flight) ${grouped.perSubmitMs.toFixed(2)} ms/ack = ${(serial.perSubmitMs / grouped.perSubmitMs).toFixed(1)}x`,
+    'peers | pipeline | peak RSS MiB | round close ms | max loop delay while submitting ms | max loop delay in close ms | submit s | drain after last ack s',
   )
-  console.log('')
-  console.log(
-    'peers | submit total ms | per ack ms | close ms | robust agg ms | plain mean ms | robust/plain | RSS MiB | buffers MiB',
-  )
-  for (const r of results)
+  for (const { n, old, now } of rows) {
+    for (const r of [old, now])
+      console.log(
+        [
+          n,
+          r.pipeline,
+          r.peakRssMb.toFixed(0),
+          r.closeMs.toFixed(0),
+          r.submitLoopMaxMs.toFixed(0),
+          r.closeLoopMaxMs.toFixed(0),
+          (r.submitMs / 1000).toFixed(1),
+          (r.drainMs / 1000).toFixed(1),
+        ].join(' | '),
+      )
     console.log(
-      [
-        r.peers,
-        r.submitMs.toFixed(0),
-        r.perSubmitMs.toFixed(2),
-        r.closeMs.toFixed(0),
-        r.robustMs.toFixed(0),
-        r.plainMeanMs.toFixed(0),
-        (r.robustMs / r.plainMeanMs).toFixed(1) + 'x',
-        r.rssMb.toFixed(0),
-        r.arrayBuffersMb.toFixed(0),
-      ].join(' | '),
+      `${n} | old/new | ${(old.peakRssMb / now.peakRssMb).toFixed(1)}x | ${(old.closeMs / now.closeMs).toFixed(1)}x | ${(old.submitLoopMaxMs / now.submitLoopMaxMs).toFixed(1)}x | ${(old.closeLoopMaxMs / now.closeLoopMaxMs).toFixed(1)}x | ${(old.submitMs / now.submitMs).toFixed(1)}x |`,
     )
-  console.log('')
-  console.log('peers | gossip egress / round | naive unicast egress / round | unicast/gossip')
-  for (const r of results) {
-    const gossip = D * r.globalBytes
-    const unicast = r.peers * r.globalBytes
-    console.log([r.peers, `${mb(gossip)} MiB`, `${mb(unicast)} MiB`, `${(unicast / gossip).toFixed(1)}x`].join(' | '))
   }
+  const D = DEFAULT_RELAY_GOSSIP.D
+  console.log('')
+  console.log(`relay egress per round, gossipsub (relay mesh D=${D}) vs naive unicast of the global to every peer:`)
+  for (const { n, now } of rows)
+    console.log(`  ${n} peers: ${mib(D * now.globalBytes)} vs ${mib(n * now.globalBytes)} MiB (${(n / D).toFixed(0)}x)`)
 }

@@ -6,7 +6,7 @@
 import { compressUpdate } from '../core/compression/compressUpdate.ts'
 import { settingsForMode } from '../core/compression/policy.ts'
 import { createCompressorState } from '../core/compression/types.ts'
-import { l2Norm } from '../core/coordinator/aggregateUpdates.ts'
+import { l2Norm } from '../core/coordinator/robustAccumulator.ts'
 import type { ParameterLayout } from '../core/model/layout.ts'
 import { createRng, normal, seedFrom } from '../core/random.ts'
 

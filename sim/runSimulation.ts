@@ -17,7 +17,9 @@ import {
   type UpdateEncoding,
 } from '../core/compression/types.ts'
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../core/config/train.ts'
+import { aggregateUpdates } from '../core/coordinator/aggregateUpdates.ts'
 import type { OuterState } from '../core/coordinator/applyOuterStep.ts'
+import { clipBound } from '../core/coordinator/clipBound.ts'
 import { parseRunConfig, type RunConfigInput } from '../core/coordinator/parseRunConfig.ts'
 import type { RunConfig } from '../core/coordinator/types.ts'
 import { splitTokens } from '../core/data/splitTokens.ts'
@@ -325,7 +327,12 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       for (const [peerId, weight] of creditWeights(gains)) credit.set(peerId, (credit.get(peerId) ?? 0) + weight)
       if (accepted.length > 0) {
         accepted.sort((a, b) => (a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0))
-        const next = nextGlobal({ outer, deltas: accepted.map((a) => a.delta), settings: run, layout, round })
+        const reduced = aggregateUpdates({
+          deltas: accepted.map((a) => a.delta),
+          robust: run.robust,
+          clipBound: clipBound({ robust: run.robust, referenceNorm }),
+        })
+        const next = nextGlobal({ outer, ...reduced, settings: run, layout, round })
         previousGlobal = outer.parameters
         outer = next.outer
         referenceNorm = next.medianNorm

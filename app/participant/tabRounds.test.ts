@@ -127,7 +127,7 @@ describe('a tab against a real coordinator', () => {
       layout,
       outerLearningRate: c.runState(run.runId).config.outerLearningRate,
     })
-    c.tick()
+    await c.tick()
     const base1 = c.runStatus(run.runId).baseHash
     expect(base1).not.toBe(base0)
     const own1 = frame(1, 2, { rank: 0, bits: 8 })
@@ -159,7 +159,7 @@ describe('a tab against a real coordinator', () => {
       outerLearningRate,
     })
     // Round 0 commits while round 1 trains from the eager start; gossip brings global 1, the worker rebases.
-    c.tick()
+    await c.tick()
     const base1 = c.runStatus(run.runId).baseHash
     expect(base1).not.toBe(start.hash)
     const sent: Submit[] = []

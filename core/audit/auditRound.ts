@@ -1,4 +1,6 @@
+import { aggregateUpdates } from '../coordinator/aggregateUpdates.ts'
 import type { OuterState } from '../coordinator/applyOuterStep.ts'
+import { clipBound } from '../coordinator/clipBound.ts'
 import type { ParameterLayout } from '../model/layout.ts'
 import { parameterHash } from '../model/parameters.ts'
 import { MAX_UPDATE_BYTES } from '../protocol/constants.ts'
@@ -17,7 +19,7 @@ export type AuditRoundParameters = {
   next: AuditCheckpoint
   /** The stored update frames, by peer id. */
   frames: ReadonlyMap<string, Uint8Array>
-  /** The previous round's median norm (admission's reject bound), null for the first round. */
+  /** The previous round's median norm (admission's reject bound and the clip bound), null for the first round. */
   referenceNorm: number | null
 }
 
@@ -61,7 +63,16 @@ export function auditRound({ record, layout, base, next, frames, referenceNorm }
     else deltas.push(admitted.delta)
   }
   if (problems.length > 0) return problems
-  const recomputed = nextGlobal({ outer: base.outer, deltas, settings: record.settings, layout, round: record.round })
+  if (deltas.length === 0) return ['the log records a round without updates']
+  const { robust } = record.settings
+  const reduced = aggregateUpdates({ deltas, robust, clipBound: clipBound({ robust, referenceNorm }) })
+  const recomputed = nextGlobal({
+    outer: base.outer,
+    ...reduced,
+    settings: record.settings,
+    layout,
+    round: record.round,
+  })
   if (recomputed.hash !== record.nextHash)
     problems.push(`recomputing the round gives ${recomputed.hash}, the log records ${record.nextHash}`)
   if (record.updates.length > 0 && recomputed.medianNorm !== record.medianNorm)

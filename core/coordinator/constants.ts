@@ -32,9 +32,11 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   // update as the proxy for the average; measured as accurate as sync (README), unlike the naive delay.
   overlap: 'eager',
   robust: {
-    // Each update is clipped to clipFactor x the round's median update norm before averaging.
+    // Each update is clipped to clipFactor x the previous round's median update norm before averaging (fixed before
+    // the round, so its own updates cannot raise it; no clip in round 0).
     clipFactor: 2,
-    // Coordinate-wise trimmed mean: drop this fraction of values at EACH end per coordinate.
+    // Coordinate-wise trimmed mean: drop this fraction of values at EACH end per coordinate (at least 1 from three
+    // updates on, at most MAX_TRIM).
     trimFraction: 0.1,
     // Reject at submission when the norm exceeds rejectFactor x the previous round's median norm.
     rejectFactor: 100,
@@ -53,3 +55,13 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
 export const HEARTBEAT_INTERVAL_MS = 5_000
 /** A peer expires after this many heartbeat intervals without a word. */
 export const MAX_MISSED_HEARTBEATS = 3
+
+/**
+ * The most values a coordinate-wise trimmed mean drops at EACH end of a coordinate, whatever the round's size.
+ * A round is reduced as updates arrive (core/coordinator/robustAccumulator), keeping per coordinate only the
+ * MAX_TRIM largest and smallest values seen: memory is (2 x MAX_TRIM + 2) x parameters, flat in the number of
+ * peers. With the clip bound taken from the previous round (so a round's own attackers cannot raise it), every
+ * update is already bounded in norm; the trim is there for the few that put their whole budget into a handful
+ * of coordinates, and 8 of them per coordinate per round is the budget an attacker must beat.
+ */
+export const MAX_TRIM = 8

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { PROTOCOL_VERSION } from '../protocol/constants.ts'
 import type { Submit } from '../protocol/messages.ts'
 import { createRng, normal } from '../random.ts'
-import { aggregateUpdates, l2Norm } from './aggregateUpdates.ts'
+import { aggregateUpdates } from './aggregateUpdates.ts'
 import { applyOuterStep } from './applyOuterStep.ts'
 import { assignmentFor } from './assignmentFor.ts'
 import { checkSubmission } from './checkSubmission.ts'
@@ -12,6 +12,7 @@ import { expirePeers, heartbeatPeer, joinPeer } from './membership.ts'
 import { openRound } from './openRound.ts'
 import { parseRunConfig } from './parseRunConfig.ts'
 import { recordAcceptedUpdate, refreshQuorum } from './recordSubmission.ts'
+import { l2Norm } from './robustAccumulator.ts'
 import { roundReadiness } from './roundReadiness.ts'
 import { setRunStatus } from './setRunStatus.ts'
 import type { RunState } from './types.ts'
@@ -153,21 +154,18 @@ describe('hostile peer', () => {
   it('robust aggregation bounds a huge update that slipped past validation', () => {
     const honest = Array.from({ length: 9 }, (_, i) => new Float32Array([1 + i * 0.01, 1, -1, 0.5]))
     const evil = new Float32Array([1e6, -1e6, 1e6, 1e6])
-    const mean = aggregateUpdates({ deltas: honest, robust: { clipFactor: 2, trimFraction: 0 } }).aggregate
+    // The bound comes from the previous round's median norm (here 2 x 1.8), not from this round's updates.
+    const bound = 2 * l2Norm(honest[0]!)
+    const mean = aggregateUpdates({ deltas: honest, robust: { trimFraction: 0 }, clipBound: null }).aggregate
     const { aggregate, clipped, trimmed } = aggregateUpdates({
       deltas: [...honest, evil],
-      robust: { clipFactor: 2, trimFraction: 0.1 },
+      robust: { trimFraction: 0.1 },
+      clipBound: bound,
     })
     expect(clipped).toBe(1)
     expect(trimmed).toBe(1)
     const diff = aggregate.map((v, i) => v - mean[i]!)
     expect(l2Norm(diff)).toBeLessThan(0.2 * l2Norm(mean))
-    // Clipping alone (no trim, as with few peers) bounds it to clipFactor x median / n.
-    const clipOnly = aggregateUpdates({
-      deltas: [...honest, evil],
-      robust: { clipFactor: 2, trimFraction: 0 },
-    }).aggregate
-    expect(l2Norm(clipOnly)).toBeLessThan(3 * l2Norm(mean))
   })
 })
 
@@ -196,7 +194,7 @@ describe('trimmed mean', () => {
     const rng = createRng(3)
     const n = 37
     const deltas = Array.from({ length: n }, () => new Float32Array(300).map(() => normal(rng)))
-    const { aggregate, trimmed } = aggregateUpdates({ deltas, robust: { clipFactor: 1000, trimFraction: 0.2 } })
+    const { aggregate, trimmed } = aggregateUpdates({ deltas, robust: { trimFraction: 0.2 }, clipBound: null })
     expect(trimmed).toBe(7)
     for (const i of [0, 1, 150, 299]) {
       const column = deltas.map((d) => d[i]!).sort((a, b) => a - b)

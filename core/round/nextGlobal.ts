@@ -1,5 +1,5 @@
-import { aggregateUpdates } from '../coordinator/aggregateUpdates.ts'
 import { applyOuterStep, type OuterState } from '../coordinator/applyOuterStep.ts'
+import type { RobustAggregate } from '../coordinator/robustAccumulator.ts'
 import type { RunConfig } from '../coordinator/types.ts'
 import type { ParameterLayout } from '../model/layout.ts'
 import { parameterHash } from '../model/parameters.ts'
@@ -13,13 +13,11 @@ export type RoundSettings = Pick<RunConfig, 'robust' | 'outerLearningRate' | 'ou
 export type NextGlobalParameters = {
   /** The coordinator's outer state at the round's base. */
   outer: OuterState
-  /** The round's accepted updates, decoded, in peer-id order (the order is part of the result). */
-  deltas: readonly Float32Array[]
   settings: RoundSettings
   layout: ParameterLayout
   /** The round being closed. */
   round: number
-}
+} & RobustAggregate
 export type NextGlobalReturnType = {
   /** The outer state after the round; `parameters` is exactly what every tab reaches by applying `frame`. */
   outer: OuterState
@@ -34,14 +32,23 @@ export type NextGlobalReturnType = {
 
 /**
  * Closes a round, the one pipeline the relay and the simulator both run:
- * robust aggregation → outer step (synchronous, or DiLoCoX's one-step delay)
- * → int8 global-update frame → applied with the same function tabs use →
+ * the round's robust aggregate (core/coordinator/robustAccumulator, fed as
+ * updates arrive on the relay, through aggregateUpdates in the simulator)
+ * → outer step (synchronous, or DiLoCoX's one-step delay) → int8 global-update frame → applied with the same function tabs use →
  * parameter hash. The coordinator's global is old + dequantised step, never
  * the unquantised outer result, so it matches every tab bit for bit.
  * Pure: the input state is not modified.
  */
-export function nextGlobal({ outer, deltas, settings, layout, round }: NextGlobalParameters): NextGlobalReturnType {
-  const { aggregate, medianNorm, clipped, trimmed } = aggregateUpdates({ deltas, robust: settings.robust })
+export function nextGlobal({
+  outer,
+  aggregate,
+  medianNorm,
+  clipped,
+  trimmed,
+  settings,
+  layout,
+  round,
+}: NextGlobalParameters): NextGlobalReturnType {
   const stepped = applyOuterStep({
     state: outer,
     aggregate,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { compressUpdate } from '../compression/compressUpdate.ts'
 import { createCompressorState } from '../compression/types.ts'
+import { aggregateUpdates } from '../coordinator/aggregateUpdates.ts'
 import { parseRunConfig } from '../coordinator/parseRunConfig.ts'
 import { sampleBatch } from '../data/sampleBatch.ts'
 import { MODEL_PRESETS } from '../model/config.ts'
@@ -70,12 +71,13 @@ describe('nextGlobal + applyGlobalUpdate', () => {
   const initial = initParameters(config, { seed: 1 })
   const outer = { parameters: initial, momentum: new Float32Array(layout.size), pending: null }
   const deltas = [randomDelta(1), randomDelta(2), randomDelta(3)]
+  const reduced = aggregateUpdates({ deltas, robust: { trimFraction: 0.1 }, clipBound: null })
 
   it('is deterministic, leaves its inputs alone, and a tab reaches the same hash from the frame', () => {
     const settings = parseRunConfig({ innerSteps: 20, overlap: 'sync' })
     const copy = initial.slice()
-    const a = nextGlobal({ outer, deltas, settings, layout, round: 0 })
-    const b = nextGlobal({ outer, deltas, settings, layout, round: 0 })
+    const a = nextGlobal({ outer, ...reduced, settings, layout, round: 0 })
+    const b = nextGlobal({ outer, ...reduced, settings, layout, round: 0 })
     expect(a.hash).toBe(b.hash)
     expect(a.frame).toEqual(b.frame)
     expect(initial).toEqual(copy)
@@ -87,7 +89,7 @@ describe('nextGlobal + applyGlobalUpdate', () => {
 
   it('refuses a frame for another round or from other parameters', () => {
     const settings = parseRunConfig({ innerSteps: 20, overlap: 'sync' })
-    const { frame } = nextGlobal({ outer, deltas, settings, layout, round: 0 })
+    const { frame } = nextGlobal({ outer, ...reduced, settings, layout, round: 0 })
     expect(() =>
       applyGlobalUpdate({ parameters: initial, frame, layout, maxBytes: 1 << 24, expectedRound: 2 }),
     ).toThrow(expect.objectContaining({ name: 'GlobalUpdateRoundError' }))
@@ -99,10 +101,10 @@ describe('nextGlobal + applyGlobalUpdate', () => {
   })
 
   it('holds the first aggregate back under the naive delay, applies it at once otherwise', () => {
-    const delayed = nextGlobal({ outer, deltas, settings: parseRunConfig({ overlap: 'delay' }), layout, round: 0 })
+    const delayed = nextGlobal({ outer, ...reduced, settings: parseRunConfig({ overlap: 'delay' }), layout, round: 0 })
     expect(delayed.hash).toBe(parameterHash(initial))
     expect(delayed.outer.pending).not.toBeNull()
-    const eager = nextGlobal({ outer, deltas, settings: parseRunConfig({ overlap: 'eager' }), layout, round: 0 })
+    const eager = nextGlobal({ outer, ...reduced, settings: parseRunConfig({ overlap: 'eager' }), layout, round: 0 })
     expect(eager.hash).not.toBe(parameterHash(initial))
   })
 })

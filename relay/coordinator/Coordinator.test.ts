@@ -107,7 +107,7 @@ describe('Coordinator (ledger + checkpoints + rounds)', () => {
     // evil expires (silent), a and b keep heartbeating: quorum of the live peers is met.
     clock += 16_000
     for (const p of ['a', 'b']) c.heartbeat({ type: 'heartbeat', version: 1, peerId: p, runId: run.runId })
-    c.tick()
+    await c.tick()
     expect(c.runStatus(run.runId).round).toBe(1)
     expect(globals).toHaveLength(1)
     const base1 = c.runStatus(run.runId).baseHash
@@ -126,7 +126,7 @@ describe('Coordinator (ledger + checkpoints + rounds)', () => {
     c.hello({ type: 'hello', version: 1, peerId: 'b', runId: run.runId, capabilities: { backend: 'cpu' } })
     const b1 = frame(1, 4)
     expect(await c.submit(meta('b', run.runId, 1, base1, b1), reader(b1))).toMatchObject({ type: 'ack' })
-    c.tick()
+    await c.tick()
     expect(c.runStatus(run.runId).round).toBe(2)
     expect(c.runStatus(run.runId).baseHash).not.toBe(base1)
     // A submission for a closed round is late.
@@ -193,8 +193,29 @@ describe('Coordinator (ledger + checkpoints + rounds)', () => {
     const bogus = `0x${'cd'.repeat(32)}`
     await c.submit({ ...meta('b', runId, 0, base, b0), startHash: bogus }, reader(b0))
     await c.submit(meta('b', runId, 0, base, b0), reader(b0))
-    c.tick()
+    await c.tick()
     expect(seen).toEqual(['accepted:a:0', 'rejected:b:wrong-base', 'accepted:b:0', 'committed:0:a,b'])
+    c.store.close()
+  })
+
+  it('lets nothing into a round while it is being reduced off the event loop', async () => {
+    const c = open()
+    const { runId } = c.createRun({ config: { preset: 'tiny', rounds: 2, quorum: 0.5, graceMs: 0 } })
+    c.act(runId, 'start')
+    for (const p of ['a', 'b'])
+      c.hello({ type: 'hello', version: 1, peerId: p, runId, capabilities: { backend: 'wasm' } })
+    const base = c.runStatus(runId).baseHash
+    const a0 = frame(0, 1)
+    expect(await c.submit(meta('a', runId, 0, base, a0), reader(a0))).toMatchObject({ type: 'ack' })
+    await c.aggregated(runId)
+    const closing = c.tick()
+    // The close is in the reducer thread; b's submission meanwhile would not be in the aggregate.
+    const b0 = frame(0, 2)
+    expect(await c.submit(meta('b', runId, 0, base, b0), reader(b0))).toMatchObject({ type: 'reject', reason: 'late' })
+    await closing
+    expect(globals.map((g) => g.acceptedPeers)).toEqual([['a']])
+    expect(c.runStatus(runId).round).toBe(1)
+    await c.stop()
     c.store.close()
   })
 })

@@ -9,7 +9,7 @@ import type { RunAction } from '../../core/coordinator/setRunStatus.ts'
 import type { RunState } from '../../core/coordinator/types.ts'
 import { logger } from '../../core/log.ts'
 import type { ParameterLayout } from '../../core/model/layout.ts'
-import { PROTOCOL_VERSION } from '../../core/protocol/constants.ts'
+import { MAX_UPDATE_BYTES, PROTOCOL_VERSION } from '../../core/protocol/constants.ts'
 import type {
   Ack,
   Backend,
@@ -23,6 +23,7 @@ import type {
   Submit,
   Welcome,
 } from '../../core/protocol/messages.ts'
+import { decodeUpdate } from '../../core/wire/decodeUpdate.ts'
 import type { Store } from '../store/openStore.ts'
 import type { UpdateVerifier } from '../verification/types.ts'
 import { commitRound } from './commitRound.ts'
@@ -95,7 +96,9 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
       ...(this.verifier ? { onPending: (live: Live, peerId: string) => this.queueVerification(live, peerId) } : {}),
     })
     // Updates re-admitted after a restart are scored again.
-    for (const live of this.runs.all()) for (const peerId of live.pending.keys()) this.queueVerification(live, peerId)
+    for (const live of this.runs.all())
+      for (const [peerId, update] of Object.entries(live.state.open?.accepted ?? {}))
+        if (update.verdict === 'pending') this.queueVerification(live, peerId)
   }
 
   /** Resolves when every queued verification has finished (tests, shutdown). */
@@ -107,11 +110,15 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     const verifier = this.verifier!
     const round = live.state.open!.round
     const runId = live.state.id
+    const stillPending = () =>
+      !live.closing && live.state.open?.round === round && live.state.open.accepted[peerId]?.verdict === 'pending'
     this.verifying = this.verifying.then(async () => {
-      const delta = live.pending.get(peerId)
       // The round closed (or re-opened) before its turn: it stays out, unscored.
-      if (!delta || live.state.open?.round !== round) return
+      if (!stillPending()) return
       try {
+        // The acked frame is re-read from the ledger: nothing decoded is kept per peer (bounded memory).
+        const frame = this.store.contributionFrame(runId, round, peerId)
+        const { delta } = decodeUpdate(frame, { layout: live.layout, maxBytes: MAX_UPDATE_BYTES })
         const { score, judgement } = await verifier.verify({
           runId,
           round,
@@ -120,10 +127,9 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
           base: live.outer.parameters,
           delta,
         })
-        if (live.pending.get(peerId) !== delta || live.state.open?.round !== round) return
+        if (!stillPending()) return
         const now = this.now()
-        live.pending.delete(peerId)
-        ;(judgement.verdict === 'verified' ? live.deltas : live.unverified).set(peerId, delta)
+        if (judgement.verdict === 'verified') live.reducer.admitToAggregate(peerId)
         live.state = recordVerdict(live.state, { peerId, verdict: judgement.verdict, gain: score.gain, now })
         this.store.recordScore({
           runId,
@@ -237,12 +243,16 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     return this.intake.submit(meta, readBytes, options)
   }
 
-  /** Expires silent peers and closes or re-opens rounds that are due. Called on a timer. */
-  tick(): void {
+  /**
+   * Expires silent peers and closes or re-opens rounds that are due. Called on a timer. A close runs off the
+   * event loop; the promise settles once every close this tick started is committed (or failed).
+   */
+  tick(): Promise<void> {
     const now = this.now()
+    const closes: Promise<void>[] = []
     for (const live of this.runs.all()) {
       // Acks being group-committed belong to the open round: let them land first.
-      if (live.state.status !== 'running' || live.persisting > 0) continue
+      if (live.state.status !== 'running' || live.persisting > 0 || live.closing) continue
       const { state, expired } = expirePeers(live.state, {
         now,
         heartbeatMs: this.heartbeatMs,
@@ -251,11 +261,8 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
       live.state = refreshQuorum(state, { now })
       for (const peerId of expired) this.store.recordEvent({ at: now, runId: state.id, peerId, kind: 'expired' })
       const readiness = roundReadiness(live.state, { now })
-      if (readiness.action === 'close') {
-        const committed = commitRound(live, { store: this.store, why: readiness.why, now })
-        this.safeDispatchEvent('round:committed', { detail: committed })
-        if (live.state.status === 'running') this.runs.reopen(live)
-      } else if (readiness.action === 'reopen') {
+      if (readiness.action === 'close') closes.push(this.close(live, readiness.why, now))
+      else if (readiness.action === 'reopen') {
         this.store.recordEvent({
           at: now,
           runId: state.id,
@@ -266,6 +273,28 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
         this.runs.reopen(live)
       }
     }
+    return Promise.all(closes).then(() => undefined)
+  }
+
+  private async close(live: Live, why: string, now: number): Promise<void> {
+    live.closing = true
+    try {
+      const committed = await commitRound(live, { store: this.store, why, now })
+      this.safeDispatchEvent('round:committed', { detail: committed })
+      if (live.state.status === 'running') this.runs.reopen(live)
+    } finally {
+      live.closing = false
+    }
+  }
+
+  /** Resolves once every update accepted so far in the run's open round is in its aggregate. */
+  aggregated(runId: string): Promise<void> {
+    return this.runs.require(runId).reducer.drained()
+  }
+
+  /** Ends the worker threads of every run (the store stays open: the caller owns it). */
+  stop(): Promise<void> {
+    return this.runs.stop()
   }
 
   runStatus(runId: string): RunStatus {

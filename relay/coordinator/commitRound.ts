@@ -1,8 +1,6 @@
 import { closeRound } from '../../core/coordinator/closeRound.ts'
 import { roundTokenBudget } from '../../core/coordinator/roundTokenBudget.ts'
 import { logger } from '../../core/log.ts'
-import { nextGlobal } from '../../core/round/nextGlobal.ts'
-import { writeCheckpointFile } from '../store/checkpointFile.ts'
 import type { Store } from '../store/openStore.ts'
 import type { RoundCommitted } from './events.ts'
 import type { Live } from './runRegistry.ts'
@@ -17,32 +15,34 @@ export type CommitRoundParameters = {
 }
 
 /**
- * Closes the open round of `live`: core/round/nextGlobal over the accepted updates in peer-id order,
- * the new outer state written as a checkpoint (durable before anything refers to it), then one
- * transaction that commits the round, its accepted rows and the run's new base. Only then is `live`
- * moved to the next round. The caller re-opens a running run and announces the result.
+ * Closes the open round of `live`: the reducer thread (RoundReducer) reduces the accumulated updates, runs
+ * core/round/nextGlobal and writes the new outer state as a checkpoint (durable before anything refers to
+ * it); then one transaction commits the round, its accepted rows and the run's new base. Only then is `live`
+ * moved to the next round. The caller keeps submissions out meanwhile (`live.closing`), re-opens a running
+ * run and announces the result.
  */
-export function commitRound(live: Live, { store, why, now }: CommitRoundParameters): RoundCommitted {
+export async function commitRound(live: Live, { store, why, now }: CommitRoundParameters): Promise<RoundCommitted> {
   const open = live.state.open!
   // Verified work only (core/verify): junk, copies and updates still unscored at the close stay out.
   const peers = Object.keys(open.accepted)
     .filter((p) => open.accepted[p]!.verdict === 'verified')
     .sort()
+  const runId = live.state.id
+  const path = store.checkpointPath(runId, open.round + 1)
   const {
     outer,
     frame,
     medianNorm,
     hash: nextHash,
-  } = nextGlobal({
-    outer: live.outer,
-    deltas: peers.map((p) => live.deltas.get(p)!),
-    settings: live.state.config,
-    layout: live.layout,
+    checkpointHash,
+  } = await live.reducer.close({
     round: open.round,
+    count: peers.length,
+    outer: live.outer,
+    settings: live.state.config,
+    checkpoint: { path, runId },
   })
   const { state, committed } = closeRound(live.state, { nextBaseHash: nextHash, medianNorm, now })
-  const path = store.checkpointPath(state.id, state.round)
-  const checkpoint = writeCheckpointFile(path, { runId: state.id, round: state.round, baseHash: nextHash, ...outer })
   const accepted = committed.accepted
   store.commitRound({
     round: {
@@ -61,21 +61,15 @@ export function commitRound(live: Live, { store, why, now }: CommitRoundParamete
       global_bytes: frame.byteLength,
       median_norm: medianNorm,
       checkpoint_path: path,
-      checkpoint_hash: checkpoint.hash,
+      checkpoint_hash: checkpointHash,
     },
     acceptedPeers: peers,
     run: { status: state.status, round: state.round, baseHash: nextHash, lastMedianNorm: state.lastMedianNorm },
   })
+  // An eager start of the next round is this round's base stepped by the tab's own (stored) update.
+  live.reducer.setPrevious(live.outer.parameters)
   live.state = state
-  // Every acked update of the round, verified or not: what its peer's eager start may build on.
-  live.previous = {
-    parameters: live.outer.parameters,
-    deltas: new Map([...live.unverified, ...live.pending, ...live.deltas]),
-  }
   live.outer = outer
-  live.deltas.clear()
-  live.pending.clear()
-  live.unverified.clear()
   live.updateBytes = 0
   log('committed %s round %d (%d accepted, %s) -> %s', state.id, committed.round, peers.length, why, nextHash)
   return {

@@ -115,7 +115,7 @@ describe('coordinator service and the shared net/ clients', () => {
     expect(acked.response).toMatchObject({ type: 'ack', round, peerId })
     expect(acked.bytesSent).toBeGreaterThan(update.byteLength)
 
-    coordinator.tick()
+    await coordinator.tick()
     expect(coordinator.runStatus(runId).round).toBe(1)
     expect(service.publishedBytes).toBeGreaterThan(0)
   })

@@ -85,11 +85,7 @@ export class CoordinatorService implements Startable {
     await this.components.registrar.handle(CHECKPOINT_PROTOCOL, this.handleCheckpoint, options)
     this.coordinator.addEventListener('round:committed', this.onCommitted)
     this.timer = setInterval(() => {
-      try {
-        this.coordinator.tick()
-      } catch (error) {
-        log.error('tick failed: %O', error)
-      }
+      this.coordinator.tick().catch((error) => log.error('tick failed: %O', error))
     }, this.tickIntervalMs)
     this.started = true
   }

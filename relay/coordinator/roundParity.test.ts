@@ -5,7 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { compressUpdate } from '../../core/compression/compressUpdate.ts'
 import { settingsForMode } from '../../core/compression/policy.ts'
 import { createCompressorState } from '../../core/compression/types.ts'
+import { aggregateUpdates } from '../../core/coordinator/aggregateUpdates.ts'
 import type { OuterState } from '../../core/coordinator/applyOuterStep.ts'
+import { clipBound } from '../../core/coordinator/clipBound.ts'
 import { parseRunConfig } from '../../core/coordinator/parseRunConfig.ts'
 import { MODEL_PRESETS } from '../../core/model/config.ts'
 import { initParameters, parameterHash, parameterLayout } from '../../core/model/parameters.ts'
@@ -44,7 +46,9 @@ const bytesOf = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.by
 
 /**
  * The simulator's round (sim/runSimulation.ts): each frame admitted with core/round/admitUpdate against
- * the last committed median norm, the accepted deltas sorted by peer id, then core/round/nextGlobal.
+ * the last committed median norm, the accepted deltas sorted by peer id and reduced with aggregateUpdates
+ * (clip bound from the last committed median norm), then core/round/nextGlobal. The relay adds the same
+ * updates one at a time in arrival order (peer-c first) in its reducer thread.
  */
 function simulate(
   config: ReturnType<typeof parseRunConfig>,
@@ -69,7 +73,12 @@ function simulate(
       if (!admitted.ok) throw new Error(`simulator refused ${peerId} round ${round}: ${admitted.reason}`)
       return { peerId, delta: admitted.delta }
     }).sort((a, b) => (a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0))
-    const next = nextGlobal({ outer, deltas: accepted.map((a) => a.delta), settings: config, layout, round })
+    const reduced = aggregateUpdates({
+      deltas: accepted.map((a) => a.delta),
+      robust: config.robust,
+      clipBound: clipBound({ robust: config.robust, referenceNorm }),
+    })
+    const next = nextGlobal({ outer, ...reduced, settings: config, layout, round })
     outer = next.outer
     referenceNorm = next.medianNorm
     out.push({ nextHash: next.hash, frame: next.frame, parameters: next.outer.parameters })
@@ -143,11 +152,12 @@ describe('relay and simulator close the same round to the same bytes', () => {
             )
             expect(reply, `${peerId} round ${round}`).toMatchObject({ type: 'ack' })
           }
-          coordinator.tick()
+          await coordinator.tick()
           expect(coordinator.runStatus(runId).round).toBe(round + 1)
           previousGlobal = base
         }
       } finally {
+        await coordinator.stop()
         coordinator.store.close()
       }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { OuterState } from '../../core/coordinator/applyOuterStep.ts'
+import { clipBound } from '../../core/coordinator/clipBound.ts'
 import { createRun } from '../../core/coordinator/createRun.ts'
 import { RunConfigError } from '../../core/coordinator/errors.ts'
 import { joinPeer } from '../../core/coordinator/membership.ts'
@@ -12,11 +13,10 @@ import { logger } from '../../core/log.ts'
 import { isPresetName, MODEL_PRESETS, type ModelConfig } from '../../core/model/config.ts'
 import type { ParameterLayout } from '../../core/model/layout.ts'
 import { initParameters, parameterHash, parameterLayout } from '../../core/model/parameters.ts'
-import { MAX_UPDATE_BYTES } from '../../core/protocol/constants.ts'
-import { decodeUpdate } from '../../core/wire/decodeUpdate.ts'
 import { readCheckpointFile, writeCheckpointFile } from '../store/checkpointFile.ts'
 import type { Store } from '../store/openStore.ts'
 import { UnknownRunError } from './errors.ts'
+import { RoundReducer } from './RoundReducer.ts'
 
 const log = logger('relay:coordinator:runs')
 
@@ -25,20 +25,16 @@ export type Live = {
   state: RunState
   outer: OuterState
   layout: ParameterLayout
-  /** Decoded deltas of the open round's verified updates: what the round reduces. */
-  deltas: Map<string, Float32Array>
-  /** Decoded deltas of acked updates still waiting for verification (core/verify). */
-  pending: Map<string, Float32Array>
-  /** … and of those judged unverified (kept only for the eager-start check of their peer's next round). */
-  unverified: Map<string, Float32Array>
+  /** The open round's checks, aggregate and close, off the event loop; holds nothing per peer. */
+  reducer: RoundReducer
+  /** The open round is being reduced and committed: nothing more enters it. */
+  closing: boolean
   /** Peers whose submission is being read/written right now (blocks a concurrent duplicate). */
   inFlight: Set<string>
   /** Bytes received for the open round. */
   updateBytes: number
   /** Validated submissions waiting for their group commit: the round must not close under them. */
   persisting: number
-  /** The last committed round's base and accepted updates: what an eager start (core/round/overlap) builds on. */
-  previous: { parameters: Float32Array; deltas: Map<string, Float32Array> } | null
 }
 
 export type RunRegistryInit = {
@@ -78,24 +74,26 @@ export class RunRegistry {
         round: row.round,
         lastMedianNorm: row.last_median_norm,
       }
-      const live = fresh(state, { parameters, momentum, pending })
+      const live = this.fresh(state, { parameters, momentum, pending })
       this.runs.set(row.id, live)
       if (state.status === 'running') this.reopen(live)
       log('resumed run %s at round %d (%s)', row.id, row.round, row.status)
     }
   }
 
-  /** Opens the run's current round and re-admits the updates already acknowledged for it. */
+  /**
+   * Opens the run's current round and re-admits the updates already acknowledged for it: their frames are
+   * re-read from the ledger one at a time by the reducer, so a restart holds no more than a running round.
+   */
   reopen(live: Live): void {
     const now = this.now()
     let state = openRound({ ...live.state, open: null }, { now })
-    live.deltas.clear()
-    live.pending.clear()
-    live.unverified.clear()
+    live.reducer.open({
+      round: state.round,
+      clipBound: clipBound({ robust: state.config.robust, referenceNorm: state.lastMedianNorm }),
+    })
     live.updateBytes = 0
     for (const row of this.store.contributions(state.id, state.round)) {
-      const bytes = this.store.contributionFrame(state.id, state.round, row.peer_id)
-      const { delta } = decodeUpdate(bytes, { layout: live.layout, maxBytes: MAX_UPDATE_BYTES })
       state = joinPeer(state, { peerId: row.peer_id, backend: 'wasm', now })
       state = assignPeer(state, { peerId: row.peer_id })
       state = recordAcceptedUpdate(state, {
@@ -107,7 +105,7 @@ export class RunRegistry {
         // Verdicts are not kept across a restart: the coordinator scores re-admitted updates again.
         verdict: this.verifying ? 'pending' : 'verified',
       })
-      ;(this.verifying ? live.pending : live.deltas).set(row.peer_id, delta)
+      if (!this.verifying) live.reducer.admitToAggregate(row.peer_id)
       live.updateBytes += row.update_bytes
     }
     live.state = state
@@ -146,7 +144,7 @@ export class RunRegistry {
       checkpoint_path: path,
       checkpoint_hash: hash,
     })
-    const live = fresh(createRun({ id: runId, config, baseHash, now }), outer)
+    const live = this.fresh(createRun({ id: runId, config, baseHash, now }), outer)
     this.runs.set(runId, live)
     log('created run %s (%s, %d rounds)', runId, config.preset, config.rounds)
     return live
@@ -162,9 +160,7 @@ export class RunRegistry {
     live.state = next
     if (next.status === 'running') this.reopen(live)
     else {
-      live.deltas.clear()
-      live.pending.clear()
-      live.unverified.clear()
+      live.reducer.discard()
       live.updateBytes = 0
     }
     return live
@@ -196,20 +192,19 @@ export class RunRegistry {
   running(): Live | undefined {
     return [...this.runs.values()].find((l) => l.state.status === 'running')
   }
-}
 
-function fresh(state: RunState, outer: OuterState): Live {
-  return {
-    state,
-    outer,
-    layout: parameterLayout(modelOf(state.config)),
-    deltas: new Map(),
-    pending: new Map(),
-    unverified: new Map(),
-    inFlight: new Set(),
-    updateBytes: 0,
-    persisting: 0,
-    previous: null,
+  /** Ends every run's worker threads. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.runs.values()].map((live) => live.reducer.stop()))
+  }
+
+  private fresh(state: RunState, outer: OuterState): Live {
+    const layout = parameterLayout(modelOf(state.config))
+    const reducer = new RoundReducer({
+      layout,
+      readFrame: (round, peerId) => this.store.contributionFrame(state.id, round, peerId),
+    })
+    return { state, outer, layout, reducer, closing: false, inFlight: new Set(), updateBytes: 0, persisting: 0 }
   }
 }
 

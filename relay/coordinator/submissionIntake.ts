@@ -2,12 +2,9 @@ import type { TypedEventTarget } from '@libp2p/interface'
 import { checkSubmission } from '../../core/coordinator/checkSubmission.ts'
 import { recordAcceptedUpdate, recordRejection } from '../../core/coordinator/recordSubmission.ts'
 import { logger } from '../../core/log.ts'
-import { parameterHash } from '../../core/model/parameters.ts'
 import { MAX_UPDATE_BYTES, PROTOCOL_VERSION } from '../../core/protocol/constants.ts'
 import type { Ack, Reject, RejectReason, Submit } from '../../core/protocol/messages.ts'
-import { admitUpdate } from '../../core/round/admitUpdate.ts'
-import { eagerStart, overlapsCompute } from '../../core/round/overlap.ts'
-import { updateHash } from '../../core/wire/updateHash.ts'
+import { overlapsCompute } from '../../core/round/overlap.ts'
 import type { Store } from '../store/openStore.ts'
 import type { CoordinatorEvents } from './events.ts'
 import { GroupCommit } from './groupCommit.ts'
@@ -23,15 +20,16 @@ export type SubmissionIntakeInit = {
   store: Store
   now: () => number
   events: TypedEventTarget<CoordinatorEvents>
-  /** Called once an update is durable and acked, when verification is wired: it then waits in `live.pending`. */
+  /** Called once an update is durable and acked, when verification is wired: it enters the aggregate only once verified. */
   onPending?: (live: Live, peerId: string) => void
 }
 
 /**
  * Takes one submission from metadata to ack: metadata checked before a byte is read, the read bounded by
- * the announced size, the bytes hashed and admitted (core/round/admitUpdate), the start checked (base or
- * eager start), then the update made durable in a group commit, recorded in the open round, and only then
- * acked. Every outcome is also an event.
+ * the announced size, the bytes hashed and admitted (core/round/admitUpdate) and the start checked (base or
+ * eager start) in the run's checker thread, then the update made durable in a group commit, recorded in the
+ * open round, and only then acked; after the ack it is queued for the round's aggregate. Every outcome is
+ * also an event.
  */
 export class SubmissionIntake {
   private readonly runs: RunRegistry
@@ -57,7 +55,7 @@ export class SubmissionIntake {
   ): Promise<Ack | Reject> {
     const live = this.runs.get(meta.runId)
     if (!live) return this.reject(undefined, meta, 'unknown-run', `No run ${meta.runId}.`)
-    const early = checkSubmission(live.state, { meta, now: this.now() })
+    const early = live.closing ? 'late' : checkSubmission(live.state, { meta, now: this.now() })
     if (early) return this.reject(live, meta, early, `Rejected before reading: ${early}.`)
     if ((meta.rebasedAtStep ?? 0) > live.state.config.innerSteps)
       return this.reject(live, meta, 'bad-request', `Rebased at step ${meta.rebasedAtStep}, past the round's end.`)
@@ -79,22 +77,20 @@ export class SubmissionIntake {
   private async admit(live: Live, meta: Submit, bytes: Uint8Array): Promise<Ack | Reject> {
     if (bytes.byteLength !== meta.updateBytes)
       return this.reject(live, meta, 'size-mismatch', `Got ${bytes.byteLength} bytes, announced ${meta.updateBytes}.`)
-    if (updateHash(bytes) !== meta.updateHash)
-      return this.reject(live, meta, 'hash-mismatch', 'updateHash of the bytes does not match the metadata.')
-    const valid = admitUpdate({
+    const eager = eagerClaim(live, meta, this.store)
+    if (typeof eager === 'string') return this.reject(live, meta, 'wrong-base', eager)
+    const valid = await live.reducer.check({
       bytes,
-      layout: live.layout,
       round: meta.round,
+      updateHash: meta.updateHash,
       robust: live.state.config.robust,
       referenceNorm: live.state.lastMedianNorm,
-      maxBytes: MAX_UPDATE_BYTES,
+      eager,
     })
     if (!valid.ok) return this.reject(live, meta, valid.reason, valid.message)
-    const start = checkStart(live, meta)
-    if (start) return this.reject(live, meta, 'wrong-base', start)
-    // The round may have closed while the bytes were arriving.
+    // The round may have closed while the bytes were arriving or being checked.
     const now = this.now()
-    const again = checkSubmission(live.state, { meta, now })
+    const again = live.closing ? 'late' : checkSubmission(live.state, { meta, now })
     if (again) return this.reject(live, meta, again, `Rejected after reading: ${again}.`)
 
     live.persisting++
@@ -124,7 +120,8 @@ export class SubmissionIntake {
           receivedAt: now,
           verdict: this.onPending ? 'pending' : 'verified',
         })
-        ;(this.onPending ? live.pending : live.deltas).set(meta.peerId, valid.delta)
+        // Verified work only enters the aggregate: with a verifier wired it waits for the verdict first.
+        if (!this.onPending) live.reducer.admitToAggregate(meta.peerId)
         live.updateBytes += bytes.byteLength
       }
     } finally {
@@ -163,22 +160,25 @@ export class SubmissionIntake {
 }
 
 /**
- * Where the tab says its round started: the round's base, or (eager overlap) the previous global
- * stepped by the tab's own accepted previous-round update. Returns why not, or null.
+ * Where the tab says its round started: the round's base (null), or (eager overlap) the previous global
+ * stepped by the tab's own accepted previous-round update, whose frame is re-read from the ledger for the
+ * checker to recompute the start. Returns why not when it can be neither.
  */
-function checkStart(live: Live, meta: Submit): string | null {
+function eagerClaim(
+  live: Live,
+  meta: Submit,
+  store: Store,
+): { startHash: string; ownFrame: Uint8Array; outerLearningRate: number } | null | string {
   const startHash = meta.startHash ?? meta.baseHash
   if (startHash === live.state.open?.baseHash) return null
   const { config } = live.state
-  const own = live.previous?.deltas.get(meta.peerId)
-  if (!overlapsCompute(config.overlap) || !live.previous || !own)
-    return `Round ${meta.round} must start from its base ${live.state.open?.baseHash}.`
-  const start = eagerStart({
-    global: live.previous.parameters,
-    ownUpdate: own,
-    outerLearningRate: config.outerLearningRate,
-  })
-  return parameterHash(start) === startHash
-    ? null
-    : `Start ${startHash} is neither the base nor this peer's eager start.`
+  const base = `Round ${meta.round} must start from its base ${live.state.open?.baseHash}.`
+  if (!overlapsCompute(config.overlap) || meta.round === 0) return base
+  try {
+    const ownFrame = store.contributionFrame(meta.runId, meta.round - 1, meta.peerId)
+    return { startHash, ownFrame, outerLearningRate: config.outerLearningRate }
+  } catch (error) {
+    if ((error as Error).name === 'StoreError') return base
+    throw error
+  }
 }

@@ -120,7 +120,7 @@ export async function trainedRun({
       if (ack.type !== 'ack') throw new Error(`fixture submission refused: ${JSON.stringify(ack)}`)
     }
     clock += 10
-    coordinator.tick()
+    await coordinator.tick()
     if (coordinator.runStatus(runId).round !== round + 1) throw new Error(`round ${round} did not commit`)
   }
   model.dispose()

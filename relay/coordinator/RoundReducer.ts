@@ -1,0 +1,198 @@
+import { Worker } from 'node:worker_threads'
+import type { OuterState } from '../../core/coordinator/applyOuterStep.ts'
+import { logger } from '../../core/log.ts'
+import type { ParameterLayout } from '../../core/model/layout.ts'
+import type { RoundSettings } from '../../core/round/nextGlobal.ts'
+import { RoundWorkerError } from './errors.ts'
+import type { CheckReply, CheckRequest, CloseReply, RoundRequest } from './roundWorker.ts'
+
+const log = logger('relay:coordinator:reducer')
+
+export type RoundReducerInit = {
+  layout: ParameterLayout
+  /** The stored (durable) frame of an accepted update: what admitToAggregate feeds the accumulator. */
+  readFrame: (round: number, peerId: string) => Uint8Array
+}
+
+/**
+ * One run's round work off the event loop, in two worker threads (relay/coordinator/roundWorker.ts): a checker
+ * (keccak, decode, validation, eager start: what an ack waits for) and a reducer (the open round's
+ * core/coordinator/robustAccumulator and the close). Accepted updates reach the accumulator through
+ * admitToAggregate after their ack, one at a time, each frame re-read from the ledger when its turn comes: the
+ * relay holds no decoded update and, per peer, only what the round state already keeps (norm, hash).
+ * Workers start on first use, are unref'd while idle, and end with stop().
+ */
+export class RoundReducer {
+  private readonly layout: ParameterLayout
+  private readonly readFrame: RoundReducerInit['readFrame']
+  private checker: RoundWorker | null = null
+  private reducer: RoundWorker | null = null
+  /** Accepted updates of the open round waiting for the accumulator, in acceptance order. */
+  private queue: string[] = []
+  private round: number | null = null
+  private pumping: Promise<void> | null = null
+  private failure: unknown = null
+
+  constructor({ layout, readFrame }: RoundReducerInit) {
+    this.layout = layout
+    this.readFrame = readFrame
+  }
+
+  /** Hash, decode and validate a frame, and check an eager start; nothing is kept. */
+  check(request: Omit<CheckRequest, 'op'>): Promise<CheckReply> {
+    const bytes = request.bytes.slice()
+    const ownFrame = request.eager ? request.eager.ownFrame.slice() : null
+    const transfer = [bytes.buffer, ...(ownFrame ? [ownFrame.buffer] : [])] as ArrayBuffer[]
+    const eager = request.eager && ownFrame ? { ...request.eager, ownFrame } : null
+    return this.checkerWorker().request({ ...request, op: 'check', bytes, eager }, transfer) as Promise<CheckReply>
+  }
+
+  /** The global an eager start of the next round builds on (the base of the round just committed); null: none. */
+  setPrevious(parameters: Float32Array | null): void {
+    void this.checkerWorker()
+      .request({ op: 'previous', parameters })
+      .catch((e) => log.error('previous: %O', e))
+  }
+
+  /** A fresh accumulator for `round`, clipping to `clipBound` (core/coordinator/clipBound). */
+  open({ round, clipBound }: { round: number; clipBound: number | null }): void {
+    this.queue = []
+    this.round = round
+    this.failure = null
+    this.checkerWorker()
+    void this.reducerWorker()
+      .request({ op: 'open', round, clipBound })
+      .catch((e) => log.error('open: %O', e))
+  }
+
+  /** Drops the open round's accumulator (a paused or stopped run). */
+  discard(): void {
+    this.queue = []
+    this.round = null
+    if (this.reducer) void this.reducer.request({ op: 'discard' }).catch((e) => log.error('discard: %O', e))
+  }
+
+  /**
+   * Folds an accepted (durable, acked) update of the open round into its aggregate, later and off the event
+   * loop. This is the step that per-update scoring gates: whatever decides that an update enters the aggregate
+   * sits between the ledger read and the add.
+   */
+  admitToAggregate(peerId: string): void {
+    this.queue.push(peerId)
+    this.pumping ??= this.pump().finally(() => {
+      this.pumping = null
+    })
+  }
+
+  /** Updates accepted but not yet in the accumulator. */
+  get backlog(): number {
+    return this.queue.length
+  }
+
+  /** Resolves once every admitted update is in the accumulator (rejects if one could not be added). */
+  async drained(): Promise<void> {
+    while (this.pumping) await this.pumping
+    if (this.failure) throw this.failure
+    // Everything posted before (the round's open included) has been handled.
+    if (this.reducer) await this.reducer.request({ op: 'ping' })
+  }
+
+  /**
+   * Closes `round`: waits for the backlog, reduces, takes the outer step, encodes the global-update frame and
+   * writes the next checkpoint durably, all in the reducer thread. `count` is the round's accepted updates: a
+   * mismatch with what was added fails the close rather than commit a round without some of them.
+   */
+  async close(request: {
+    round: number
+    count: number
+    outer: OuterState
+    settings: RoundSettings
+    checkpoint: { path: string; runId: string }
+  }): Promise<CloseReply> {
+    await this.drained()
+    this.round = null
+    return (await this.reducerWorker().request({ op: 'close', ...request })) as CloseReply
+  }
+
+  async stop(): Promise<void> {
+    this.queue = []
+    await Promise.all([this.checker?.terminate(), this.reducer?.terminate()])
+    this.checker = null
+    this.reducer = null
+  }
+
+  private async pump(): Promise<void> {
+    for (;;) {
+      const peerId = this.queue.shift()
+      const round = this.round
+      if (peerId === undefined || round === null) return
+      try {
+        const bytes = this.readFrame(round, peerId).slice()
+        await this.reducerWorker().request({ op: 'add', round, bytes }, [bytes.buffer as ArrayBuffer])
+      } catch (error) {
+        log.error('could not add %s to round %d: %O', peerId, round, error)
+        if (this.round === round) this.failure = error
+      }
+    }
+  }
+
+  private checkerWorker(): RoundWorker {
+    this.checker ??= new RoundWorker(this.layout)
+    return this.checker
+  }
+
+  private reducerWorker(): RoundWorker {
+    this.reducer ??= new RoundWorker(this.layout)
+    return this.reducer
+  }
+}
+
+/** One worker thread answering requests in order; ref'd only while a request is pending. */
+class RoundWorker {
+  private readonly worker: Worker
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>()
+  private nextId = 0
+
+  constructor(layout: ParameterLayout) {
+    this.worker = new Worker(new URL('./roundWorker.boot.mjs', import.meta.url), {
+      workerData: { entry: new URL('./roundWorker.ts', import.meta.url).href, layout },
+    })
+    this.worker.unref()
+    this.worker.on('message', ({ id, ok, value, error }) => {
+      const p = this.pending.get(id)
+      if (!p) return
+      this.settled(id)
+      if (ok) p.resolve(value)
+      else p.reject(new RoundWorkerError(error))
+    })
+    this.worker.on('error', (error) => this.failAll(error))
+    this.worker.on('exit', (code) =>
+      this.failAll(new RoundWorkerError({ name: 'WorkerExited', message: `exit code ${code}` })),
+    )
+  }
+
+  request(request: RoundRequest, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref()
+      this.pending.set(id, { resolve, reject })
+      this.worker.postMessage({ id, request }, transfer)
+    })
+  }
+
+  async terminate(): Promise<void> {
+    await this.worker.terminate()
+  }
+
+  private settled(id: number): void {
+    this.pending.delete(id)
+    if (this.pending.size === 0) this.worker.unref()
+  }
+
+  private failAll(error: unknown): void {
+    for (const [id, p] of this.pending) {
+      this.settled(id)
+      p.reject(error)
+    }
+  }
+}
