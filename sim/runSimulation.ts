@@ -162,7 +162,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     id: `peer-${String(i).padStart(4, '0')}`,
     optimizer: config.keepOptimizerState ? createAdamwState(model.variables) : undefined,
     compressor: createCompressorState(layout),
-    encoding: settingsForMode(compression, layout, { targets }),
+    encoding: settingsForMode(compression, layout, { targets, sparseTopK: run.compression.sparseTopK }),
     measurements: [],
     lastUpdate: null,
     bytes: 0,

@@ -1,6 +1,6 @@
 import { maxRankOf } from '../../core/compression/plan.ts'
 import { settingsForMode } from '../../core/compression/policy.ts'
-import type { UpdateEncoding as WorkerCompression } from '../../core/compression/types.ts'
+import { isSparseEncoding, type UpdateEncoding as WorkerCompression } from '../../core/compression/types.ts'
 import type { ParameterLayout } from '../../core/model/layout.ts'
 import type { RunCompression as AssignedCompression } from '../../core/protocol/messages.ts'
 
@@ -10,8 +10,8 @@ import type { RunCompression as AssignedCompression } from '../../core/protocol/
  * core/compression's policy starts.
  */
 export function toWorkerCompression(assigned: AssignedCompression, layout: ParameterLayout): WorkerCompression {
-  const settings = settingsForMode(assigned.mode, layout)
-  if (assigned.rank !== undefined && settings.rank > 0)
+  const settings = settingsForMode(assigned.mode, layout, { sparseTopK: assigned.sparseTopK })
+  if (assigned.rank !== undefined && settings.rank > 0 && !isSparseEncoding(settings))
     return { ...settings, rank: Math.min(assigned.rank, maxRankOf(layout)) }
   return settings
 }

@@ -7,15 +7,20 @@ import {
   DEFAULT_INNER_STEPS,
   DEFAULT_LOWRANK_RANK,
   DEFAULT_POLICY_TARGETS,
+  DEFAULT_SPARSE_TOP_K,
+  SPARSE_CHUNK_SIZE,
 } from './constants.ts'
 import { maxRankOf } from './plan.ts'
-import type { CompressionMode, UpdateEncoding } from './types.ts'
+import type { CompressionMode, DenseEncoding, UpdateEncoding } from './types.ts'
 
-/** The fixed settings of a mode (`adaptive`: where it starts). Ranks are clamped to what the layout allows. */
+/**
+ * The fixed settings of a mode (`adaptive`: where it starts). Ranks are clamped to what the layout allows;
+ * `sparseTopK` (a run's RunCompression.sparseTopK) overrides the values `sparse` keeps per 4096-chunk.
+ */
 export function settingsForMode(
   mode: CompressionMode,
   layout: ParameterLayout,
-  options: { targets?: PolicyTargets; blockSize?: number } = {},
+  options: { targets?: PolicyTargets; blockSize?: number; sparseTopK?: number | undefined } = {},
 ): UpdateEncoding {
   const maxRank = maxRankOf(layout)
   switch (mode) {
@@ -32,6 +37,8 @@ export function settingsForMode(
       const maxBitsPerParam = options.targets?.maxBitsPerParam ?? DEFAULT_POLICY_TARGETS.maxBitsPerParam
       return adaptiveLadder(layout, maxBitsPerParam, options.blockSize ?? DEFAULT_BLOCK_SIZE).at(-1)!.settings
     }
+    case 'sparse':
+      return { rank: 0, bits: 2, chunkSize: SPARSE_CHUNK_SIZE, topK: options.sparseTopK ?? DEFAULT_SPARSE_TOP_K }
   }
 }
 
@@ -79,7 +86,8 @@ type Rung = { settings: UpdateEncoding; bytes: number }
  */
 export function choosePolicy(parameters: ChoosePolicyParameters): ChoosePolicyReturnType {
   const { mode, layout, previous, measurements } = parameters
-  if (mode !== 'adaptive') return { settings: settingsForMode(mode, layout), reason: `fixed mode ${mode}` }
+  // A fixed mode keeps what it started with (its mode's settings with the run's overrides).
+  if (mode !== 'adaptive') return { settings: previous, reason: `fixed mode ${mode}` }
   const targets = { ...DEFAULT_POLICY_TARGETS, ...parameters.targets }
   const blockSize = parameters.blockSize ?? DEFAULT_BLOCK_SIZE
   const innerSteps = parameters.innerSteps ?? DEFAULT_INNER_STEPS
@@ -136,7 +144,7 @@ export function choosePolicy(parameters: ChoosePolicyParameters): ChoosePolicyRe
 /** Rungs sorted by frame size, duplicates (same bytes) dropped, capped at maxBitsPerParam (cheapest always kept). */
 export function adaptiveLadder(layout: ParameterLayout, maxBitsPerParam: number, blockSize: number): Rung[] {
   const maxRank = maxRankOf(layout)
-  const candidates: UpdateEncoding[] = []
+  const candidates: DenseEncoding[] = []
   for (const bits of ADAPTIVE_BITS) {
     // Dense quantised (rank 0) is a rung too: on small matrices it beats any useful rank on error per byte.
     candidates.push({ rank: 0, bits })

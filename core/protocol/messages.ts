@@ -15,7 +15,7 @@ const round = z.number().int().min(0)
 export const backendSchema = z.enum(['webgpu', 'wasm', 'cpu'])
 export type Backend = z.infer<typeof backendSchema>
 /** The modes of core/compression (CompressionMode). */
-export const compressionModeSchema = z.enum(['none', 'int8', 'int4', 'lowrank', 'adaptive'])
+export const compressionModeSchema = z.enum(['none', 'int8', 'int4', 'lowrank', 'adaptive', 'sparse'])
 
 export const runCompressionSchema = z.strictObject({
   mode: compressionModeSchema,
@@ -25,6 +25,8 @@ export const runCompressionSchema = z.strictObject({
   errorFeedback: z.boolean(),
   /** `adaptive`: ceiling on bits per parameter per round (core/compression DEFAULT_POLICY_TARGETS when omitted). */
   maxBitsPerParam: z.number().positive().max(32).optional(),
+  /** `sparse`: values kept per 4096-value chunk (core/compression DEFAULT_SPARSE_TOP_K when omitted). */
+  sparseTopK: z.number().int().min(1).max(4096).optional(),
 })
 export type RunCompression = z.infer<typeof runCompressionSchema>
 
