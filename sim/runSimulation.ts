@@ -9,7 +9,13 @@
  * every peer makes every round) and the network (upload rate is a parameter).
  */
 
-import { choosePolicy, type PolicyMeasurement, policyTargetsOf, settingsForMode } from '../core/compression/policy.ts'
+import {
+  choosePolicy,
+  modeOptionsOf,
+  type PolicyMeasurement,
+  policyTargetsOf,
+  settingsForMode,
+} from '../core/compression/policy.ts'
 import {
   type CompressionMode,
   type CompressorState,
@@ -162,7 +168,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     id: `peer-${String(i).padStart(4, '0')}`,
     optimizer: config.keepOptimizerState ? createAdamwState(model.variables) : undefined,
     compressor: createCompressorState(layout),
-    encoding: settingsForMode(compression, layout, { targets, sparseTopK: run.compression.sparseTopK }),
+    encoding: settingsForMode(compression, layout, { targets, ...modeOptionsOf(run.compression), round: 0 }),
     measurements: [],
     lastUpdate: null,
     bytes: 0,
@@ -237,6 +243,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
           measurements: peer.measurements,
           innerSteps,
           targets,
+          round: round + 1,
+          modeOptions: modeOptionsOf(run.compression),
         }).settings
       }
       if (accepted.length > 0) {

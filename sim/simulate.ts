@@ -62,6 +62,7 @@ const USAGE = `usage: npm run simulate -- [options]
   --preset NAME        tiny | small | base (tiny)
   --compression MODE   none | int8 | int4 | lowrank | adaptive | sparse (adaptive)
   --sparse-top-k K     sparse: values kept per 4096-value chunk (82, ~2%)
+  --sparse-dense-rounds W  sparse: the first W rounds go dense int4 (1)
   --seed S             seed for init, shards and batches (1)
   --backend NAME       wasm | cpu (wasm)
   --corpus FILE        any UTF-8 text instead of the Brown corpus
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
       shards: { type: 'string' },
       'eager-rebase-step': { type: 'string' },
       'sparse-top-k': { type: 'string' },
+      'sparse-dense-rounds': { type: 'string' },
       'no-baseline': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -120,6 +122,10 @@ async function main(): Promise<void> {
     values['eager-rebase-step'] === undefined
       ? undefined
       : positiveInteger('eager-rebase-step', values['eager-rebase-step'], 1)
+  const sparseDenseRounds =
+    values['sparse-dense-rounds'] === undefined ? undefined : Number(values['sparse-dense-rounds'])
+  if (sparseDenseRounds !== undefined && !(Number.isInteger(sparseDenseRounds) && sparseDenseRounds >= 0))
+    fail(`--sparse-dense-rounds must be a non-negative integer, got '${values['sparse-dense-rounds']}'`)
   const sparseTopK =
     values['sparse-top-k'] === undefined ? undefined : positiveInteger('sparse-top-k', values['sparse-top-k'], 1)
   const maxBytes = positiveInteger('max-bytes', values['max-bytes'], 6_000_000)

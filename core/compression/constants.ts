@@ -51,3 +51,9 @@ export const DEFAULT_INNER_STEPS = 20
 export const SPARSE_CHUNK_SIZE = 4096
 /** Default values kept per 4096-chunk (~2%; SparseLoCo keeps 1–3%). Measured on `tiny` by bench:frontier. */
 export const DEFAULT_SPARSE_TOP_K = 82
+/**
+ * Rounds at the start of a run that `sparse` sends dense int4 instead. The first pseudo-gradients are the
+ * largest and least sparse (the model leaves its random init); top-k from round 0 left the global behind
+ * for several rounds on `tiny` (README, bench:frontier).
+ */
+export const DEFAULT_SPARSE_DENSE_ROUNDS = 1

@@ -7,21 +7,27 @@ import {
   DEFAULT_INNER_STEPS,
   DEFAULT_LOWRANK_RANK,
   DEFAULT_POLICY_TARGETS,
+  DEFAULT_SPARSE_DENSE_ROUNDS,
   DEFAULT_SPARSE_TOP_K,
   SPARSE_CHUNK_SIZE,
 } from './constants.ts'
 import { maxRankOf } from './plan.ts'
 import type { CompressionMode, DenseEncoding, UpdateEncoding } from './types.ts'
 
-/**
- * The fixed settings of a mode (`adaptive`: where it starts). Ranks are clamped to what the layout allows;
- * `sparseTopK` (a run's RunCompression.sparseTopK) overrides the values `sparse` keeps per 4096-chunk.
- */
-export function settingsForMode(
-  mode: CompressionMode,
-  layout: ParameterLayout,
-  options: { targets?: PolicyTargets; blockSize?: number; sparseTopK?: number | undefined } = {},
-): UpdateEncoding {
+/** What a mode's settings depend on besides the layout; every field is optional. */
+export type ModeOptions = {
+  targets?: PolicyTargets
+  blockSize?: number
+  /** `sparse`: values kept per 4096-chunk (RunCompression.sparseTopK; DEFAULT_SPARSE_TOP_K). */
+  sparseTopK?: number | undefined
+  /** `sparse`: the run's first rounds sent dense int4 (RunCompression.sparseDenseRounds; DEFAULT_SPARSE_DENSE_ROUNDS). */
+  sparseDenseRounds?: number | undefined
+  /** The run round being encoded; without it, a mode's steady state (`sparse`: top-k). */
+  round?: number | undefined
+}
+
+/** The fixed settings of a mode (`adaptive`: where it starts). Ranks are clamped to what the layout allows. */
+export function settingsForMode(mode: CompressionMode, layout: ParameterLayout, options: ModeOptions = {}): UpdateEncoding {
   const maxRank = maxRankOf(layout)
   switch (mode) {
     case 'none':
@@ -37,8 +43,11 @@ export function settingsForMode(
       const maxBitsPerParam = options.targets?.maxBitsPerParam ?? DEFAULT_POLICY_TARGETS.maxBitsPerParam
       return adaptiveLadder(layout, maxBitsPerParam, options.blockSize ?? DEFAULT_BLOCK_SIZE).at(-1)!.settings
     }
-    case 'sparse':
+    case 'sparse': {
+      const denseRounds = options.sparseDenseRounds ?? DEFAULT_SPARSE_DENSE_ROUNDS
+      if (options.round !== undefined && options.round < denseRounds) return { rank: 0, bits: 4 }
       return { rank: 0, bits: 2, chunkSize: SPARSE_CHUNK_SIZE, topK: options.sparseTopK ?? DEFAULT_SPARSE_TOP_K }
+    }
   }
 }
 
@@ -65,6 +74,9 @@ export type ChoosePolicyParameters = {
   innerSteps?: number
   targets?: PolicyTargets
   blockSize?: number
+  /** The run round the settings are for, and the run's sparse options (fixed mode `sparse`). */
+  round?: number
+  modeOptions?: Pick<ModeOptions, 'sparseTopK' | 'sparseDenseRounds'>
 }
 export type ChoosePolicyReturnType = {
   settings: UpdateEncoding
@@ -86,8 +98,11 @@ type Rung = { settings: UpdateEncoding; bytes: number }
  */
 export function choosePolicy(parameters: ChoosePolicyParameters): ChoosePolicyReturnType {
   const { mode, layout, previous, measurements } = parameters
-  // A fixed mode keeps what it started with (its mode's settings with the run's overrides).
-  if (mode !== 'adaptive') return { settings: previous, reason: `fixed mode ${mode}` }
+  if (mode !== 'adaptive')
+    return {
+      settings: settingsForMode(mode, layout, { ...parameters.modeOptions, round: parameters.round }),
+      reason: `fixed mode ${mode}`,
+    }
   const targets = { ...DEFAULT_POLICY_TARGETS, ...parameters.targets }
   const blockSize = parameters.blockSize ?? DEFAULT_BLOCK_SIZE
   const innerSteps = parameters.innerSteps ?? DEFAULT_INNER_STEPS
@@ -192,6 +207,14 @@ function formatRate(bytesPerSecond: number): string {
   return bytesPerSecond >= 1e6
     ? `${(bytesPerSecond / 1e6).toFixed(1)} MB/s`
     : `${(bytesPerSecond / 1e3).toFixed(1)} kB/s`
+}
+
+/** The sparse options a run sets, for the tab and the simulator alike. */
+export function modeOptionsOf(compression: {
+  sparseTopK?: number | undefined
+  sparseDenseRounds?: number | undefined
+}): Pick<ModeOptions, 'sparseTopK' | 'sparseDenseRounds'> {
+  return { sparseTopK: compression.sparseTopK, sparseDenseRounds: compression.sparseDenseRounds }
 }
 
 /** The policy targets a run sets (its bit cap), for the tab and the simulator alike. */

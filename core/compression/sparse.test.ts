@@ -4,7 +4,7 @@ import { createRng, normal } from '../random.ts'
 import { decodeUpdate } from '../wire/decodeUpdate.ts'
 import { updateFrameBytes } from '../wire/updateFrame.ts'
 import { compressUpdate } from './compressUpdate.ts'
-import { settingsForMode } from './policy.ts'
+import { choosePolicy, modeOptionsOf, settingsForMode } from './policy.ts'
 import { planSparseChunks, sparsifyChunk } from './sparse.ts'
 import { type CompressorState, createCompressorState, type SparseEncoding } from './types.ts'
 
@@ -87,9 +87,24 @@ describe('sparse top-k (SparseLoCo)', () => {
     expect(sentDotTotal / Math.sqrt(sentNorm * norm)).toBeGreaterThan(0.5)
   })
 
-  it('the sparse mode and its run override', () => {
+  it('the sparse mode, its run overrides and its dense first rounds', () => {
     expect(settingsForMode('sparse', layout)).toEqual({ rank: 0, bits: 2, chunkSize: 4096, topK: 82 })
     expect(settingsForMode('sparse', layout, { sparseTopK: 246 })).toMatchObject({ topK: 246 })
+    expect(settingsForMode('sparse', layout, { round: 0 })).toEqual({ rank: 0, bits: 4 })
+    expect(settingsForMode('sparse', layout, { round: 1 })).toMatchObject({ bits: 2 })
+    expect(settingsForMode('sparse', layout, { round: 0, sparseDenseRounds: 0 })).toMatchObject({ bits: 2 })
+    expect(settingsForMode('sparse', layout, { round: 2, sparseDenseRounds: 3 })).toEqual({ rank: 0, bits: 4 })
+    const next = (round: number) =>
+      choosePolicy({
+        mode: 'sparse',
+        layout,
+        previous: { rank: 0, bits: 4 },
+        measurements: [],
+        round,
+        modeOptions: modeOptionsOf({ sparseTopK: 41, sparseDenseRounds: 2 }),
+      }).settings
+    expect(next(1)).toEqual({ rank: 0, bits: 4 })
+    expect(next(2)).toEqual({ rank: 0, bits: 2, chunkSize: 4096, topK: 41 })
   })
 
   it('refuses settings the wire cannot carry', () => {

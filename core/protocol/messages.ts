@@ -27,6 +27,8 @@ export const runCompressionSchema = z.strictObject({
   maxBitsPerParam: z.number().positive().max(32).optional(),
   /** `sparse`: values kept per 4096-value chunk (core/compression DEFAULT_SPARSE_TOP_K when omitted). */
   sparseTopK: z.number().int().min(1).max(4096).optional(),
+  /** `sparse`: the run's first rounds sent dense int4 (core/compression DEFAULT_SPARSE_DENSE_ROUNDS when omitted). */
+  sparseDenseRounds: z.number().int().min(0).max(1_000_000).optional(),
 })
 export type RunCompression = z.infer<typeof runCompressionSchema>
 
