@@ -27,7 +27,11 @@ export type ModeOptions = {
 }
 
 /** The fixed settings of a mode (`adaptive`: where it starts). Ranks are clamped to what the layout allows. */
-export function settingsForMode(mode: CompressionMode, layout: ParameterLayout, options: ModeOptions = {}): UpdateEncoding {
+export function settingsForMode(
+  mode: CompressionMode,
+  layout: ParameterLayout,
+  options: ModeOptions = {},
+): UpdateEncoding {
   const maxRank = maxRankOf(layout)
   switch (mode) {
     case 'none':
