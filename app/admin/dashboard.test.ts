@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { parseRunConfig } from '../../core/coordinator/parseRunConfig.ts'
 import type { Status } from '../../core/protocol/status.ts'
 import { bytesSeries, lossSeries, parseDashboard, pickRun, runTotals } from './dashboard.ts'
-import { OVERLAP_CHOICES, runConfigFromForm } from './presets.ts'
+import { COMPRESSION_MODES, OVERLAP_CHOICES, RUN_PRESETS, runConfigFromForm } from './presets.ts'
 
 const hash = (c: string) => `0x${c.repeat(64)}`
 
@@ -113,5 +113,16 @@ describe('runConfigFromForm', () => {
     expect(OVERLAP_CHOICES[0].value).toBe(parseRunConfig({}).overlap)
     for (const { value } of OVERLAP_CHOICES)
       expect(parseRunConfig(runConfigFromForm({ ...values, overlap: value })).overlap).toBe(value)
+    for (const { value } of COMPRESSION_MODES)
+      expect(parseRunConfig(runConfigFromForm({ ...values, compression: value })).compression.mode).toBe(value)
+  })
+
+  it("a preset's measured compression goes with its mode", () => {
+    const values = { preset: 'tiny', innerSteps: 20, rounds: 50, compression: 'sparse', overlap: 'eager' } as const
+    expect(parseRunConfig(runConfigFromForm(values)).compression).toEqual(RUN_PRESETS.tiny.config.compression)
+    expect(parseRunConfig(runConfigFromForm({ ...values, compression: 'int4' })).compression).toEqual({
+      mode: 'int4',
+      errorFeedback: true,
+    })
   })
 })
