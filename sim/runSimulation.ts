@@ -70,6 +70,8 @@ export type SimulationOptions = {
   evalBatches?: number
   tokens: Uint8Array
   skipBaseline?: boolean
+  /** Train only the baseline (a bench running points in parallel trains the shared baseline on its own). */
+  baselineOnly?: boolean
   onRound?: (event: RoundEvent) => void
   signal?: AbortSignal
 }
@@ -181,7 +183,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   let tokensPerPeer = 0
 
   try {
-    for (let round = 0; round < rounds; round++) {
+    for (let round = 0; round < (options.baselineOnly ? 0 : rounds); round++) {
       const roundStarted = performance.now()
       const accepted: { peerId: string; delta: Float32Array }[] = []
       const sent: number[] = []
