@@ -118,10 +118,13 @@ describe('runConfigFromForm', () => {
   })
 
   it("a preset's measured compression goes with its mode", () => {
-    const values = { preset: 'tiny', innerSteps: 20, rounds: 50, compression: 'sparse', overlap: 'eager' } as const
+    const values = { preset: 'tiny', innerSteps: 20, rounds: 50, compression: 'int4', overlap: 'eager' } as const
     expect(parseRunConfig(runConfigFromForm(values)).compression).toEqual(RUN_PRESETS.tiny.config.compression)
-    expect(parseRunConfig(runConfigFromForm({ ...values, compression: 'int4' })).compression).toEqual({
-      mode: 'int4',
+    expect(parseRunConfig(runConfigFromForm({ ...values, preset: 'small', compression: 'int8' })).compression).toEqual(
+      RUN_PRESETS.small.config.compression,
+    )
+    expect(parseRunConfig(runConfigFromForm({ ...values, compression: 'sparse' })).compression).toEqual({
+      mode: 'sparse',
       errorFeedback: true,
     })
   })
