@@ -31,4 +31,33 @@ describe('runSimulation', () => {
     expect(result.bytesPerPeer).toBeLessThan(2 * 4 * result.parameters)
     expect(result.baselineBytesPerPeer).toBe(2 * 2 * ((2 * 1) / 2) * 4 * result.parameters)
   })
+
+  it('sparse: the first round dense int4, then top-k frames; baselineOnly trains only the baseline', async () => {
+    const tokens = await loadCorpus({ maxBytes: 200_000 })
+    const sent: number[] = []
+    const options = {
+      peers: 2,
+      rounds: 2,
+      innerSteps: 2,
+      preset: 'tiny',
+      compression: 'sparse',
+      seed: 3,
+      tokens,
+      evalBatches: 1,
+      train: { batchSize: 2 },
+      run: { compression: { mode: 'sparse', sparseTopK: 82, sparseDenseRounds: 1 } },
+    } as const
+    const result = await runSimulation({
+      ...options,
+      skipBaseline: true,
+      onRound: (e) => sent.push(e.bytesPerPeer[0]!),
+    })
+    expect(result.valLoss).toBeLessThan(result.initialValLoss)
+    expect(sent[0]).toBeGreaterThan(0.5 * result.parameters) // int4: ~0.53 byte per parameter
+    expect(sent[1]).toBeLessThan(0.05 * result.parameters) // 2% of values at 14 bits: ~0.04 byte per parameter
+    const baseline = await runSimulation({ ...options, baselineOnly: true })
+    expect(baseline.valLossByRound).toEqual([])
+    expect(baseline.bytesPerPeer).toBe(0)
+    expect(baseline.baselineValLoss).toBeLessThan(baseline.initialValLoss)
+  })
 })

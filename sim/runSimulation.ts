@@ -9,7 +9,13 @@
  * every peer makes every round) and the network (upload rate is a parameter).
  */
 
-import { choosePolicy, type PolicyMeasurement, policyTargetsOf, settingsForMode } from '../core/compression/policy.ts'
+import {
+  choosePolicy,
+  modeOptionsOf,
+  type PolicyMeasurement,
+  policyTargetsOf,
+  settingsForMode,
+} from '../core/compression/policy.ts'
 import {
   type CompressionMode,
   type CompressorState,
@@ -75,6 +81,8 @@ export type SimulationOptions = {
   attack?: Attack
   /** The attack's strength (DEFAULT_ATTACK_SCALE when omitted). */
   attackScale?: number
+  /** Train only the baseline (a bench running points in parallel trains the shared baseline on its own). */
+  baselineOnly?: boolean
   onRound?: (event: RoundEvent) => void
   signal?: AbortSignal
 }
@@ -190,7 +198,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     id: `peer-${String(i).padStart(4, '0')}`,
     optimizer: config.keepOptimizerState ? createAdamwState(model.variables) : undefined,
     compressor: createCompressorState(layout),
-    encoding: settingsForMode(compression, layout, { targets }),
+    encoding: settingsForMode(compression, layout, { targets, ...modeOptionsOf(run.compression), round: 0 }),
     measurements: [],
     lastUpdate: null,
     bytes: 0,
@@ -215,7 +223,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const verdicts: Record<Verdict, number> = { verified: 0, 'no-gain': 0, misaligned: 0, copy: 0 }
 
   try {
-    for (let round = 0; round < rounds; round++) {
+    for (let round = 0; round < (options.baselineOnly ? 0 : rounds); round++) {
       const roundStarted = performance.now()
       const accepted: { peerId: string; delta: Float32Array }[] = []
       const sent: number[] = []
@@ -279,6 +287,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
           measurements: peer.measurements,
           innerSteps,
           targets,
+          round: round + 1,
+          modeOptions: modeOptionsOf(run.compression),
         }).settings
       }
       // Hostile peers answer after seeing the honest frames (the worst case for copies and crafted updates).

@@ -8,7 +8,7 @@
  */
 
 import { parseArgs } from 'node:util'
-import type { CompressionMode } from '../core/compression/types.ts'
+import { type CompressionMode, isSparseEncoding, type UpdateEncoding } from '../core/compression/types.ts'
 import { isPresetName } from '../core/model/config.ts'
 import { OVERLAP_MODES, type OverlapMode } from '../core/round/overlap.ts'
 import { loadCorpus } from '../node/corpus.ts'
@@ -17,7 +17,7 @@ import { ATTACKS, type Attack } from './attacks.ts'
 import { formatBytes } from './format.ts'
 import { type RoundEvent, runSimulation, type SimulationResult } from './runSimulation.ts'
 
-const COMPRESSION_MODES: readonly CompressionMode[] = ['none', 'int8', 'int4', 'lowrank', 'adaptive']
+const COMPRESSION_MODES: readonly CompressionMode[] = ['none', 'int8', 'int4', 'lowrank', 'adaptive', 'sparse']
 
 export type SimulateCliOptions = Parameters<typeof runSimulation>[0] & { backend: BackendName; json: boolean }
 
@@ -61,7 +61,9 @@ const USAGE = `usage: npm run simulate -- [options]
   --rounds R           outer rounds (10)
   --inner-steps H      inner AdamW steps per round (20)
   --preset NAME        tiny | small | base (tiny)
-  --compression MODE   none | int8 | int4 | lowrank | adaptive (adaptive)
+  --compression MODE   none | int8 | int4 | lowrank | adaptive | sparse (adaptive)
+  --sparse-top-k K     sparse: values kept per 4096-value chunk (82, ~2%)
+  --sparse-dense-rounds W  sparse: the first W rounds go dense int4 (1)
   --seed S             seed for init, shards and batches (1)
   --backend NAME       wasm | cpu (wasm)
   --corpus FILE        any UTF-8 text instead of the Brown corpus
@@ -105,6 +107,8 @@ async function main(): Promise<void> {
       byzantine: { type: 'string' },
       attack: { type: 'string' },
       'attack-scale': { type: 'string' },
+      'sparse-top-k': { type: 'string' },
+      'sparse-dense-rounds': { type: 'string' },
       'no-baseline': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -126,6 +130,12 @@ async function main(): Promise<void> {
     values['eager-rebase-step'] === undefined
       ? undefined
       : positiveInteger('eager-rebase-step', values['eager-rebase-step'], 1)
+  const sparseDenseRounds =
+    values['sparse-dense-rounds'] === undefined ? undefined : Number(values['sparse-dense-rounds'])
+  if (sparseDenseRounds !== undefined && !(Number.isInteger(sparseDenseRounds) && sparseDenseRounds >= 0))
+    fail(`--sparse-dense-rounds must be a non-negative integer, got '${values['sparse-dense-rounds']}'`)
+  const sparseTopK =
+    values['sparse-top-k'] === undefined ? undefined : positiveInteger('sparse-top-k', values['sparse-top-k'], 1)
   const maxBytes = positiveInteger('max-bytes', values['max-bytes'], 6_000_000)
   const batchSize =
     values['batch-size'] === undefined ? undefined : positiveInteger('batch-size', values['batch-size'], 1)
@@ -174,13 +184,22 @@ async function main(): Promise<void> {
       : {}),
     ...(values.bandwidth !== undefined ? { uploadBytesPerSecond: positiveNumber('bandwidth', values.bandwidth)! } : {}),
     ...(overlap ? { overlap } : {}),
-    ...(shards !== undefined ? { run: { shards } } : {}),
+    ...(shards !== undefined || sparseTopK !== undefined
+      ? {
+          run: {
+            ...(shards !== undefined ? { shards } : {}),
+            ...(sparseTopK !== undefined
+              ? { compression: { mode: compression, errorFeedback: true, sparseTopK } }
+              : {}),
+          },
+        }
+      : {}),
     ...(eagerRebaseStep !== undefined ? { eagerRebaseStep } : {}),
     onRound: (event: RoundEvent) =>
       log(
         `round ${String(event.round + 1).padStart(3)}  val ${event.valLoss.toFixed(4)}  train ${event.trainLoss.toFixed(4)}  ` +
           `sent/peer ${formatBytes(event.bytesPerPeer.reduce((a, b) => a + b, 0) / event.bytesPerPeer.length)}  ` +
-          `rank ${event.encodings[0]?.rank} int${event.encodings[0]?.bits}  err ${event.relativeError.toFixed(2)}  ` +
+          `${describeEncoding(event.encodings[0])}  err ${event.relativeError.toFixed(2)}  ` +
           `unverified ${event.unverified}  ${event.seconds.toFixed(1)} s\n    ` +
           event.judged
             .map(
@@ -209,6 +228,12 @@ async function main(): Promise<void> {
     printSummaryTo(result, log)
     console.log(JSON.stringify(result))
   } else printSummary(result)
+}
+
+function describeEncoding(encoding: UpdateEncoding | undefined): string {
+  if (!encoding) return '-'
+  if (isSparseEncoding(encoding)) return `top-${encoding.topK}/${encoding.chunkSize} 2-bit`
+  return `rank ${encoding.rank} int${encoding.bits}`
 }
 
 function printSummaryTo(result: SimulationResult, log: (line: string) => void): void {

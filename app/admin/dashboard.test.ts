@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { parseRunConfig } from '../../core/coordinator/parseRunConfig.ts'
 import type { Status } from '../../core/protocol/status.ts'
 import { bytesSeries, lossSeries, parseDashboard, pickRun, runTotals } from './dashboard.ts'
-import { OVERLAP_CHOICES, runConfigFromForm } from './presets.ts'
+import { COMPRESSION_MODES, OVERLAP_CHOICES, RUN_PRESETS, runConfigFromForm } from './presets.ts'
 
 const hash = (c: string) => `0x${c.repeat(64)}`
 
@@ -105,11 +105,11 @@ describe('parseDashboard', () => {
       firstValidation: 4.3,
       lastValidation: 4.3,
     })
-    expect(lossSeries(run).map((s) => s.label)).toEqual(['validation loss', 'mean training loss (reported by tabs)'])
-    expect(lossSeries(run)[1]!.points).toEqual([
-      { x: 0, y: 5.2 },
-      { x: 1, y: 4.1 },
-    ])
+    // Only the relay's own measurement is plotted: what tabs report about their loss is not.
+    expect(lossSeries(run).map((s) => s.label)).toEqual(['validation loss'])
+    expect(run.history.map((r) => r.trainLoss)).toEqual([5.2, 4.1])
+    expect(run.scores[0]).toMatchObject({ peerId: 'peer-a', verified: 3 })
+    expect(run.flagged[0]).toMatchObject({ verdict: 'no-gain' })
     expect(bytesSeries(run)[0]!.points[1]).toEqual({ x: 1, y: 900 })
   })
 
@@ -126,5 +126,19 @@ describe('runConfigFromForm', () => {
     expect(OVERLAP_CHOICES[0].value).toBe(parseRunConfig({}).overlap)
     for (const { value } of OVERLAP_CHOICES)
       expect(parseRunConfig(runConfigFromForm({ ...values, overlap: value })).overlap).toBe(value)
+    for (const { value } of COMPRESSION_MODES)
+      expect(parseRunConfig(runConfigFromForm({ ...values, compression: value })).compression.mode).toBe(value)
+  })
+
+  it("a preset's measured compression goes with its mode", () => {
+    const values = { preset: 'tiny', innerSteps: 20, rounds: 50, compression: 'int4', overlap: 'eager' } as const
+    expect(parseRunConfig(runConfigFromForm(values)).compression).toEqual(RUN_PRESETS.tiny.config.compression)
+    expect(parseRunConfig(runConfigFromForm({ ...values, preset: 'small', compression: 'int8' })).compression).toEqual(
+      RUN_PRESETS.small.config.compression,
+    )
+    expect(parseRunConfig(runConfigFromForm({ ...values, compression: 'sparse' })).compression).toEqual({
+      mode: 'sparse',
+      errorFeedback: true,
+    })
   })
 })

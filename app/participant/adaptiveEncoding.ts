@@ -23,6 +23,8 @@ export type ChooseEncodingParameters = {
   layout: ParameterLayout
   choice: EncodingChoice
   innerSteps: number
+  /** The run round this encoding is for (`sparse` sends a run's first rounds dense). */
+  round?: number
 }
 
 /**
@@ -31,8 +33,14 @@ export type ChooseEncodingParameters = {
  * run's bit cap, fed with this tab's own measurements (upload rate of its
  * submit streams, compute seconds per inner step, compression error).
  */
-export function chooseEncoding({ compression, layout, choice, innerSteps }: ChooseEncodingParameters): UpdateEncoding {
-  if (compression.mode !== 'adaptive') return toWorkerCompression(compression, layout)
+export function chooseEncoding({
+  compression,
+  layout,
+  choice,
+  innerSteps,
+  round,
+}: ChooseEncodingParameters): UpdateEncoding {
+  if (compression.mode !== 'adaptive') return toWorkerCompression(compression, layout, round)
   const targets = policyTargetsOf(compression)
   return choosePolicy({
     mode: 'adaptive',

@@ -116,6 +116,7 @@ export class Contributor {
       layout: held.layout,
       choice: this.#encodings,
       innerSteps: work.steps,
+      round,
     })
     this.#meter = roundStarted(this.#meter, Date.now())
     cell.set({ phase: 'training', workRound: round, step: 0, steps: work.steps, error: null })

@@ -89,10 +89,11 @@ export function utilizationLabel(state: ParticipantState): string {
   return state.utilization === null ? '–' : `${Math.round(state.utilization * 100)}%`
 }
 
-/** How this tab encodes its updates (adaptive runs pick per round): `int8`, `rank 4 · int4`, ... */
+/** How this tab encodes its updates (adaptive runs pick per round): `int8`, `rank 4 · int4`, `top-82 of 4096 · 2-bit`, ... */
 export function encodingLabel(state: ParticipantState): string {
   const encoding = state.encoding
   if (!encoding) return 'not chosen yet'
+  if (encoding.bits === 2) return `top-${encoding.topK} of ${encoding.chunkSize} · 2-bit`
   const bits = encoding.bits === 32 ? 'fp32' : `int${encoding.bits}`
   return encoding.rank > 0 ? `rank ${encoding.rank} · ${bits}` : bits
 }

@@ -1,12 +1,15 @@
 import type { ParameterLayout } from '../model/layout.ts'
 import { createRng, normal, seedFrom } from '../random.ts'
+import { MAX_BLOCK_SIZE, MIN_BLOCK_SIZE } from '../wire/constants.ts'
 import { writeSegment } from '../wire/segment.ts'
+import { sparseUpdateFrameBytes, writeSparseChunk, writeSparseUpdateHeader } from '../wire/sparseUpdateFrame.ts'
 import { updateFrameBytes, writeUpdateHeader } from '../wire/updateFrame.ts'
 import { DEFAULT_BLOCK_SIZE } from './constants.ts'
 import { DeltaLayoutMismatchError, InvalidCompressionSettingsError, NonFiniteDeltaError } from './errors.ts'
 import { multiplyMQ, multiplyMtP, orthogonalize, reconstructLowRank } from './lowRank.ts'
 import { layoutFingerprint, maxRankOf, planTensors } from './plan.ts'
-import type { CompressorState, UpdateEncoding } from './types.ts'
+import { planSparseChunks, sparsifyChunk } from './sparse.ts'
+import { type CompressorState, isSparseEncoding, type SparseEncoding, type UpdateEncoding } from './types.ts'
 
 export type CompressUpdateParameters = {
   /** This round's pseudo-gradient (θ_start − θ_after_H_steps), flat in layout order. */
@@ -37,7 +40,8 @@ export type CompressUpdateReturnType = {
  * Compresses one pseudo-gradient with error feedback (DiLoCoX, arXiv 2506.21263 §3.3; PowerSGD,
  * arXiv 1905.13727): what the frame cannot carry this round stays in the residual and is added back next
  * round, so over many rounds everything is sent. Matrices go through one warm-started power iteration,
- * the factors (or dense tensors) are then quantised per block.
+ * the factors (or dense tensors) are then quantised per block; a sparse encoding sends the top-k of each
+ * chunk (core/compression/sparse.ts) and the residual keeps everything else.
  */
 export function compressUpdate(parameters: CompressUpdateParameters): CompressUpdateReturnType {
   const { delta, layout, settings, state, seed, round } = parameters
@@ -54,6 +58,8 @@ export function compressUpdate(parameters: CompressUpdateParameters): CompressUp
     }
     target[i] = v
   }
+
+  if (isSparseEncoding(settings)) return finish(target, compressSparse(target, layout, settings, round), state)
 
   const size = updateFrameBytes(layout, settings, blockSize)
   const bytes = new Uint8Array(size)
@@ -115,7 +121,42 @@ export function compressUpdate(parameters: CompressUpdateParameters): CompressUp
     bases.set(spec.name, q)
   }
 
-  const residual = new Float32Array(layout.size)
+  return finish(target, { bytes, sent }, { residual: state.residual, lowRankBases: bases })
+}
+
+/** Top-k frame of `target`; `sent` is what the receiver decodes (zero where nothing travels). */
+function compressSparse(
+  target: Float32Array,
+  layout: ParameterLayout,
+  settings: SparseEncoding,
+  round: number,
+): { bytes: Uint8Array; sent: Float32Array } {
+  const bytes = new Uint8Array(sparseUpdateFrameBytes(layout, settings))
+  const view = new DataView(bytes.buffer)
+  let offset = writeSparseUpdateHeader(bytes, view, {
+    round,
+    layoutSize: layout.size,
+    layoutFingerprint: layoutFingerprint(layout),
+    chunkSize: settings.chunkSize,
+    topK: settings.topK,
+    valueBits: 2,
+  })
+  const sent = new Float32Array(layout.size)
+  for (const chunk of planSparseChunks(layout, settings.chunkSize, settings.topK)) {
+    const values = target.subarray(chunk.offset, chunk.offset + chunk.length)
+    const out = sent.subarray(chunk.offset, chunk.offset + chunk.length)
+    offset = writeSparseChunk(bytes, view, offset, chunk, sparsifyChunk(values, chunk.keep, out))
+  }
+  return { bytes, sent }
+}
+
+/** Error feedback: the residual is what the frame did not carry; `state` supplies the low-rank bases to keep. */
+function finish(
+  target: Float32Array,
+  { bytes, sent }: { bytes: Uint8Array; sent: Float32Array },
+  state: CompressorState,
+): CompressUpdateReturnType {
+  const residual = new Float32Array(target.length)
   let errorSquares = 0
   let targetSquares = 0
   for (let i = 0; i < residual.length; i++) {
@@ -125,7 +166,11 @@ export function compressUpdate(parameters: CompressUpdateParameters): CompressUp
     targetSquares += target[i]! * target[i]!
   }
   const relativeError = targetSquares === 0 ? 0 : Math.sqrt(errorSquares / targetSquares)
-  return { bytes, state: { residual, lowRankBases: bases }, stats: { bytes: size, relativeError } }
+  return {
+    bytes,
+    state: { residual, lowRankBases: state.lowRankBases },
+    stats: { bytes: bytes.length, relativeError },
+  }
 }
 
 /**
@@ -159,8 +204,20 @@ function validate(parameters: CompressUpdateParameters, blockSize: number): void
     throw new DeltaLayoutMismatchError({ what: 'delta', expected: layout.size, received: delta?.length ?? 0 })
   if (state.residual.length !== layout.size)
     throw new DeltaLayoutMismatchError({ what: 'residual', expected: layout.size, received: state.residual.length })
-  if (settings.bits !== 32 && settings.bits !== 8 && settings.bits !== 4)
-    throw new InvalidCompressionSettingsError(`bits must be 32, 8 or 4, got ${settings.bits}`)
+  if (isSparseEncoding(settings)) {
+    const { chunkSize, topK } = settings
+    if ((settings.rank as number) !== 0)
+      throw new InvalidCompressionSettingsError(`a sparse encoding has rank 0, got ${settings.rank}`)
+    if (!Number.isInteger(chunkSize) || chunkSize < MIN_BLOCK_SIZE || chunkSize > MAX_BLOCK_SIZE)
+      throw new InvalidCompressionSettingsError(
+        `chunkSize must be an integer in [${MIN_BLOCK_SIZE}, ${MAX_BLOCK_SIZE}], got ${chunkSize}`,
+      )
+    if (!Number.isInteger(topK) || topK < 1 || topK > chunkSize)
+      throw new InvalidCompressionSettingsError(`topK must be an integer in [1, chunkSize], got ${topK}`)
+  } else if (settings.bits !== 32 && settings.bits !== 8 && settings.bits !== 4)
+    throw new InvalidCompressionSettingsError(
+      `bits must be 32, 8, 4 or 2 (sparse), got ${(settings as UpdateEncoding).bits}`,
+    )
   const maxRank = maxRankOf(layout)
   if (!Number.isInteger(settings.rank) || settings.rank < 0 || settings.rank > maxRank)
     throw new InvalidCompressionSettingsError(`rank must be an integer in [0, ${maxRank}], got ${settings.rank}`)

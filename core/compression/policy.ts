@@ -7,15 +7,30 @@ import {
   DEFAULT_INNER_STEPS,
   DEFAULT_LOWRANK_RANK,
   DEFAULT_POLICY_TARGETS,
+  DEFAULT_SPARSE_DENSE_ROUNDS,
+  DEFAULT_SPARSE_TOP_K,
+  SPARSE_CHUNK_SIZE,
 } from './constants.ts'
 import { maxRankOf } from './plan.ts'
-import type { CompressionMode, UpdateEncoding } from './types.ts'
+import type { CompressionMode, DenseEncoding, UpdateEncoding } from './types.ts'
+
+/** What a mode's settings depend on besides the layout; every field is optional. */
+export type ModeOptions = {
+  targets?: PolicyTargets
+  blockSize?: number
+  /** `sparse`: values kept per 4096-chunk (RunCompression.sparseTopK; DEFAULT_SPARSE_TOP_K). */
+  sparseTopK?: number | undefined
+  /** `sparse`: the run's first rounds sent dense int4 (RunCompression.sparseDenseRounds; DEFAULT_SPARSE_DENSE_ROUNDS). */
+  sparseDenseRounds?: number | undefined
+  /** The run round being encoded; without it, a mode's steady state (`sparse`: top-k). */
+  round?: number | undefined
+}
 
 /** The fixed settings of a mode (`adaptive`: where it starts). Ranks are clamped to what the layout allows. */
 export function settingsForMode(
   mode: CompressionMode,
   layout: ParameterLayout,
-  options: { targets?: PolicyTargets; blockSize?: number } = {},
+  options: ModeOptions = {},
 ): UpdateEncoding {
   const maxRank = maxRankOf(layout)
   switch (mode) {
@@ -31,6 +46,11 @@ export function settingsForMode(
       // The most faithful rung under the bit cap: see choosePolicy's start.
       const maxBitsPerParam = options.targets?.maxBitsPerParam ?? DEFAULT_POLICY_TARGETS.maxBitsPerParam
       return adaptiveLadder(layout, maxBitsPerParam, options.blockSize ?? DEFAULT_BLOCK_SIZE).at(-1)!.settings
+    }
+    case 'sparse': {
+      const denseRounds = options.sparseDenseRounds ?? DEFAULT_SPARSE_DENSE_ROUNDS
+      if (options.round !== undefined && options.round < denseRounds) return { rank: 0, bits: 4 }
+      return { rank: 0, bits: 2, chunkSize: SPARSE_CHUNK_SIZE, topK: options.sparseTopK ?? DEFAULT_SPARSE_TOP_K }
     }
   }
 }
@@ -58,6 +78,9 @@ export type ChoosePolicyParameters = {
   innerSteps?: number
   targets?: PolicyTargets
   blockSize?: number
+  /** The run round the settings are for, and the run's sparse options (fixed mode `sparse`). */
+  round?: number
+  modeOptions?: Pick<ModeOptions, 'sparseTopK' | 'sparseDenseRounds'>
 }
 export type ChoosePolicyReturnType = {
   settings: UpdateEncoding
@@ -79,7 +102,11 @@ type Rung = { settings: UpdateEncoding; bytes: number }
  */
 export function choosePolicy(parameters: ChoosePolicyParameters): ChoosePolicyReturnType {
   const { mode, layout, previous, measurements } = parameters
-  if (mode !== 'adaptive') return { settings: settingsForMode(mode, layout), reason: `fixed mode ${mode}` }
+  if (mode !== 'adaptive')
+    return {
+      settings: settingsForMode(mode, layout, { ...parameters.modeOptions, round: parameters.round }),
+      reason: `fixed mode ${mode}`,
+    }
   const targets = { ...DEFAULT_POLICY_TARGETS, ...parameters.targets }
   const blockSize = parameters.blockSize ?? DEFAULT_BLOCK_SIZE
   const innerSteps = parameters.innerSteps ?? DEFAULT_INNER_STEPS
@@ -136,7 +163,7 @@ export function choosePolicy(parameters: ChoosePolicyParameters): ChoosePolicyRe
 /** Rungs sorted by frame size, duplicates (same bytes) dropped, capped at maxBitsPerParam (cheapest always kept). */
 export function adaptiveLadder(layout: ParameterLayout, maxBitsPerParam: number, blockSize: number): Rung[] {
   const maxRank = maxRankOf(layout)
-  const candidates: UpdateEncoding[] = []
+  const candidates: DenseEncoding[] = []
   for (const bits of ADAPTIVE_BITS) {
     // Dense quantised (rank 0) is a rung too: on small matrices it beats any useful rank on error per byte.
     candidates.push({ rank: 0, bits })
@@ -184,6 +211,14 @@ function formatRate(bytesPerSecond: number): string {
   return bytesPerSecond >= 1e6
     ? `${(bytesPerSecond / 1e6).toFixed(1)} MB/s`
     : `${(bytesPerSecond / 1e3).toFixed(1)} kB/s`
+}
+
+/** The sparse options a run sets, for the tab and the simulator alike. */
+export function modeOptionsOf(compression: {
+  sparseTopK?: number | undefined
+  sparseDenseRounds?: number | undefined
+}): Pick<ModeOptions, 'sparseTopK' | 'sparseDenseRounds'> {
+  return { sparseTopK: compression.sparseTopK, sparseDenseRounds: compression.sparseDenseRounds }
 }
 
 /** The policy targets a run sets (its bit cap), for the tab and the simulator alike. */

@@ -15,7 +15,7 @@ const round = z.number().int().min(0)
 export const backendSchema = z.enum(['webgpu', 'wasm', 'cpu'])
 export type Backend = z.infer<typeof backendSchema>
 /** The modes of core/compression (CompressionMode). */
-export const compressionModeSchema = z.enum(['none', 'int8', 'int4', 'lowrank', 'adaptive'])
+export const compressionModeSchema = z.enum(['none', 'int8', 'int4', 'lowrank', 'adaptive', 'sparse'])
 
 export const runCompressionSchema = z.strictObject({
   mode: compressionModeSchema,
@@ -25,6 +25,10 @@ export const runCompressionSchema = z.strictObject({
   errorFeedback: z.boolean(),
   /** `adaptive`: ceiling on bits per parameter per round (core/compression DEFAULT_POLICY_TARGETS when omitted). */
   maxBitsPerParam: z.number().positive().max(32).optional(),
+  /** `sparse`: values kept per 4096-value chunk (core/compression DEFAULT_SPARSE_TOP_K when omitted). */
+  sparseTopK: z.number().int().min(1).max(4096).optional(),
+  /** `sparse`: the run's first rounds sent dense int4 (core/compression DEFAULT_SPARSE_DENSE_ROUNDS when omitted). */
+  sparseDenseRounds: z.number().int().min(0).max(1_000_000).optional(),
 })
 export type RunCompression = z.infer<typeof runCompressionSchema>
 

@@ -12,6 +12,8 @@ export const FrameKind = {
   globalUpdate: 2,
   /** Full fp32 parameters, for join / catch-up / disk. */
   checkpoint: 3,
+  /** A peer's top-k pseudo-gradient (core/compression/sparse.ts); decoded by the same `decodeUpdate`. */
+  sparseUpdate: 4,
 } as const
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind]
 
@@ -19,6 +21,8 @@ export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind]
 export const PREFIX_BYTES = 6
 /** round u32, layoutSize u32, layoutFingerprint u32, rank u16, bits u8, blockSize u16. */
 export const UPDATE_HEADER_BYTES = PREFIX_BYTES + 17
+/** round u32, layoutSize u32, layoutFingerprint u32, chunkSize u16, topK u16, valueBits u8. */
+export const SPARSE_UPDATE_HEADER_BYTES = PREFIX_BYTES + 17
 /** round u32, layoutSize u32, layoutFingerprint u32, bits u8, blockSize u16, parameterHash 32 bytes. */
 export const GLOBAL_UPDATE_HEADER_BYTES = PREFIX_BYTES + 47
 /** round u32, layoutSize u32, layoutFingerprint u32, parameterHash 32 bytes. */

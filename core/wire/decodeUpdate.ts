@@ -1,11 +1,12 @@
 import { reconstructLowRank } from '../compression/lowRank.ts'
 import { bodyBytes, maxRankOf, planTensors } from '../compression/plan.ts'
 import type { ParameterLayout } from '../model/layout.ts'
-import { FrameKind, UPDATE_HEADER_BYTES } from './constants.ts'
+import { FrameKind, PREFIX_BYTES, UPDATE_HEADER_BYTES } from './constants.ts'
 import { NonFiniteValueError, RankOutOfRangeError } from './errors.ts'
 import { checkFrameLength, checkLayout, openFrame, parseHeader } from './frame.ts'
-import { type UpdateHeader, updateHeaderSchema } from './schemas.ts'
+import { type SparseUpdateHeader, type UpdateHeader, updateHeaderSchema } from './schemas.ts'
 import { readSegment } from './segment.ts'
+import { decodeSparseUpdate } from './sparseUpdateFrame.ts'
 import { readUpdateHeader } from './updateFrame.ts'
 
 export type DecodeUpdateOptions = {
@@ -13,14 +14,20 @@ export type DecodeUpdateOptions = {
   /** Frames above this many bytes are rejected before a single byte is read. */
   maxBytes: number
 }
-export type DecodeUpdateReturnType = { header: UpdateHeader; delta: Float32Array }
+export type DecodeUpdateReturnType =
+  | { kind: 'dense'; header: UpdateHeader; delta: Float32Array }
+  | { kind: 'sparse'; header: SparseUpdateHeader; delta: Float32Array }
 
 /**
  * Decodes a peer's pseudo-gradient frame into the dense delta it stands for (low-rank factors multiplied
- * out, quantised blocks dequantised), bit-identical to what the sender's `compressUpdate` counted as sent.
+ * out, quantised blocks dequantised, top-k entries scattered), bit-identical to what the sender's
+ * `compressUpdate` counted as sent. The one decoder of both update kinds (1: dense/low-rank, 4: top-k).
  */
 export function decodeUpdate(bytes: Uint8Array, options: DecodeUpdateOptions): DecodeUpdateReturnType {
   const { layout, maxBytes } = options
+  // The kind byte picks the decoder; openFrame still checks size, magic and version first in either.
+  if (bytes instanceof Uint8Array && bytes.length >= PREFIX_BYTES && bytes[5] === FrameKind.sparseUpdate)
+    return { kind: 'sparse', ...decodeSparseUpdate(bytes, options) }
   const view = openFrame(bytes, { maxBytes, kind: FrameKind.update, headerBytes: UPDATE_HEADER_BYTES })
   const header = parseHeader(updateHeaderSchema, readUpdateHeader(view))
   checkLayout(header, layout)
@@ -55,5 +62,5 @@ export function decodeUpdate(bytes: Uint8Array, options: DecodeUpdateOptions): D
   // Finite factors can still multiply out to Infinity.
   for (let i = 0; i < delta.length; i++)
     if (!Number.isFinite(delta[i]!)) throw new NonFiniteValueError(`reconstructed value ${i} is ${delta[i]}`)
-  return { header, delta }
+  return { kind: 'dense', header, delta }
 }

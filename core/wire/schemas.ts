@@ -19,6 +19,22 @@ export const updateHeaderSchema = z.object({
 })
 export type UpdateHeader = z.infer<typeof updateHeaderSchema>
 
+/** Header of a peer's top-k pseudo-gradient (kind 4). Fixed 23 bytes on the wire. */
+export const sparseUpdateHeaderSchema = z
+  .object({
+    round: u32,
+    layoutSize: u32,
+    layoutFingerprint: u32,
+    /** Values per chunk (a tensor's last chunk may be shorter). */
+    chunkSize: blockSize,
+    /** Values kept per full chunk. */
+    topK: z.number().int().min(1).max(MAX_BLOCK_SIZE),
+    /** Bits per kept value besides its index: sign + level. Only 2 exists. */
+    valueBits: z.literal(2),
+  })
+  .refine((h) => h.topK <= h.chunkSize, { message: 'topK must not exceed chunkSize', path: ['topK'] })
+export type SparseUpdateHeader = z.infer<typeof sparseUpdateHeaderSchema>
+
 /** Header of the coordinator's global update (kind 2). Fixed 53 bytes. */
 export const globalUpdateHeaderSchema = z.object({
   round: u32,

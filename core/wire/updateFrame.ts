@@ -1,15 +1,17 @@
 import { bodyBytes, planTensors } from '../compression/plan.ts'
-import type { UpdateEncoding } from '../compression/types.ts'
+import { isSparseEncoding, type UpdateEncoding } from '../compression/types.ts'
 import type { ParameterLayout } from '../model/layout.ts'
 import { FrameKind, UPDATE_HEADER_BYTES } from './constants.ts'
 import { writePrefix } from './frame.ts'
 import type { UpdateHeader } from './schemas.ts'
+import { sparseUpdateFrameBytes } from './sparseUpdateFrame.ts'
 
 /**
  * Exact size of a pseudo-gradient frame: it depends only on the layout and the settings, so the adaptive
  * policy knows what a setting costs before compressing anything.
  */
 export function updateFrameBytes(layout: ParameterLayout, settings: UpdateEncoding, blockSize: number): number {
+  if (isSparseEncoding(settings)) return sparseUpdateFrameBytes(layout, settings)
   return UPDATE_HEADER_BYTES + bodyBytes(planTensors(layout, settings), settings.bits, blockSize)
 }
 
