@@ -17,36 +17,22 @@ import { webSockets } from '@libp2p/websockets'
 import Database from 'better-sqlite3'
 import { createLibp2p } from 'libp2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { settingsForMode } from '../core/compression/policy.ts'
-import { type CompressorState, createCompressorState } from '../core/compression/types.ts'
-import { DEFAULT_TRAIN_CONFIG } from '../core/config/train.ts'
-import { splitTokens } from '../core/data/splitTokens.ts'
-import { MODEL_PRESETS } from '../core/model/config.ts'
-import { createGpt, type Gpt } from '../core/model/gpt.ts'
-import { parameterHash, parameterLayout } from '../core/model/parameters.ts'
-import { MAX_CHECKPOINT_BYTES, PROTOCOL_VERSION } from '../core/protocol/constants.ts'
+import { PROTOCOL_VERSION } from '../core/protocol/constants.ts'
 import type { Assignment, Response } from '../core/protocol/messages.ts'
-import { shardWindow } from '../core/round/peerWindows.ts'
-import { trainLocalRound } from '../core/round/trainLocalRound.ts'
-import { decodeCheckpoint } from '../core/wire/checkpoint.ts'
 import { updateHash } from '../core/wire/updateHash.ts'
-import { fetchCheckpoint } from '../net/checkpointClient.ts'
 import { requestCoordinator } from '../net/coordinatorClient.ts'
-import { loadCorpus } from '../node/corpus.ts'
-import { initBackend } from '../node/tfjsBackend.ts'
 import type { RunReport } from '../relay/http/buildStatus.ts'
+import { NodeTrainer } from './support/nodeTrainer.ts'
 import { adminApi, type RelayProcess, startRelayProcess } from './support/relayProcess.ts'
 
 const RUN = 'restart-e2e'
 const ROUNDS = 4
-const layout = parameterLayout(MODEL_PRESETS.tiny)
-let model: Gpt
 
-type Peer = { node: Libp2p; id: string; compressor: CompressorState; heartbeat?: ReturnType<typeof setInterval> }
+type Peer = { node: Libp2p; id: string; trainer: NodeTrainer; heartbeat?: ReturnType<typeof setInterval> }
 const acked: string[] = []
 const rejects: string[] = []
 
-async function createPeer(): Promise<Peer> {
+async function createPeer(dataDir: string): Promise<Peer> {
   const node = await createLibp2p({
     transports: [webSockets()],
     connectionEncrypters: [noise()],
@@ -54,7 +40,7 @@ async function createPeer(): Promise<Peer> {
     connectionGater: { denyDialMultiaddr: () => false },
     services: { identify: identify() },
   })
-  return { node, id: node.peerId.toString(), compressor: createCompressorState(layout) }
+  return { node, id: node.peerId.toString(), trainer: new NodeTrainer({ dataDir }) }
 }
 
 function startHeartbeat(peer: Peer, relay: () => RelayProcess): void {
@@ -93,31 +79,9 @@ async function hello(peer: Peer, relay: RelayProcess): Promise<Assignment | null
   return r.assignment
 }
 
-/** One round of real work: load the global, H AdamW steps on the shard, compress, submit. */
-async function work(peer: Peer, relay: RelayProcess, assignment: Assignment, train: Uint8Array): Promise<Response> {
-  const { frame } = await fetchCheckpoint({
-    node: peer.node,
-    peer: relay.addr,
-    runId: RUN,
-    expectedHash: assignment.baseHash,
-  })
-  const { header, parameters } = decodeCheckpoint(frame, { layout, maxBytes: MAX_CHECKPOINT_BYTES, parameterHash })
-  expect(header.parameterHash).toBe(assignment.baseHash)
-  const shard = shardWindow({ length: train.length, shard: assignment.shard, shards: assignment.shards })
-  // The tab's own local round (core/round), as the worker runs it.
-  const local = await trainLocalRound({
-    model,
-    start: parameters,
-    tokens: train.subarray(shard.start, shard.end),
-    steps: assignment.steps,
-    config: DEFAULT_TRAIN_CONFIG,
-    seed: assignment.seed,
-    round: assignment.round,
-    startStep: 0,
-    encoding: settingsForMode(assignment.compression.mode, layout),
-    compressor: peer.compressor,
-  })
-  peer.compressor = local.compressor
+/** One round of real work (tests/support/nodeTrainer: the relay's base, H AdamW steps on the shard), submitted. */
+async function work(peer: Peer, relay: RelayProcess, assignment: Assignment): Promise<Response> {
+  const local = await peer.trainer.train({ node: peer.node, relay: relay.addr, assignment })
   const { response } = await requestCoordinator({
     node: peer.node,
     coordinator: relay.addr,
@@ -132,7 +96,7 @@ async function work(peer: Peer, relay: RelayProcess, assignment: Assignment, tra
       baseHash: assignment.baseHash,
       updateHash: updateHash(local.bytes),
       updateBytes: local.bytes.byteLength,
-      stats: { loss: local.losses.at(-1)!, tokens: local.tokens, steps: assignment.steps, durationMs: 1 },
+      stats: local.stats,
     },
   })
   if (response.type === 'ack') acked.push(`${response.round}:${peer.id}`)
@@ -157,23 +121,19 @@ describe('coordinator restart', () => {
   let dataDir: string
   let relay: RelayProcess
   let peers: Peer[] = []
-  let train: Uint8Array
 
   beforeAll(async () => {
-    await initBackend('wasm')
-    model = createGpt(MODEL_PRESETS.tiny, { seed: 0 })
-    train = splitTokens(await loadCorpus({ maxBytes: 200_000 })).train
     dataDir = mkdtempSync(join(tmpdir(), 'cumulus-restart-'))
     relay = await startRelayProcess({ dataDir })
-    peers = [await createPeer(), await createPeer()]
+    peers = [await createPeer(dataDir), await createPeer(dataDir)]
   })
   afterAll(async () => {
     for (const p of peers) {
       clearInterval(p.heartbeat)
+      p.trainer.dispose()
       await p.node.stop()
     }
     if (relay && relay.child.exitCode === null) relay.child.kill('SIGKILL')
-    model?.dispose()
     rmSync(dataDir, { recursive: true, force: true })
   })
 
@@ -200,7 +160,7 @@ describe('coordinator restart', () => {
       const assignments = [await hello(a, relay), await hello(b, relay)]
       for (const [i, p] of peers.entries()) {
         expect(assignments[i]?.round).toBe(round)
-        expect(await work(p, relay, assignments[i]!, train)).toMatchObject({ type: 'ack' })
+        expect(await work(p, relay, assignments[i]!)).toMatchObject({ type: 'ack' })
       }
       await waitFor(`round ${round} to commit`, async () =>
         (await runOf(relay)).round === round + 1 ? true : undefined,
@@ -210,7 +170,7 @@ describe('coordinator restart', () => {
     // Round 2: a is acknowledged, then the coordinator dies before b submits.
     const a2 = (await hello(a, relay))!
     expect(a2.round).toBe(2)
-    expect(await work(a, relay, a2, train)).toMatchObject({ type: 'ack', round: 2 })
+    expect(await work(a, relay, a2)).toMatchObject({ type: 'ack', round: 2 })
     relay.child.kill('SIGKILL')
     await new Promise((r) => relay.child.once('exit', r))
 
@@ -223,14 +183,14 @@ describe('coordinator restart', () => {
     expect(again).toBeNull()
     const b2 = (await hello(b, relay))!
     expect(b2).toMatchObject({ round: 2, baseHash: a2.baseHash })
-    expect(await work(b, relay, b2, train)).toMatchObject({ type: 'ack', round: 2 })
+    expect(await work(b, relay, b2)).toMatchObject({ type: 'ack', round: 2 })
     await waitFor('round 2 to commit', async () => ((await runOf(relay)).round === 3 ? true : undefined))
 
     // Round 3 finishes the run.
     const last = [await hello(a, relay), await hello(b, relay)]
     for (const [i, p] of peers.entries()) {
       expect(last[i]?.round).toBe(3)
-      expect(await work(p, relay, last[i]!, train)).toMatchObject({ type: 'ack' })
+      expect(await work(p, relay, last[i]!)).toMatchObject({ type: 'ack' })
     }
     const finished = await waitFor('run to finish', async () => {
       const r = await runOf(relay)

@@ -8,20 +8,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Libp2p } from '@libp2p/interface'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { compressUpdate } from '../core/compression/compressUpdate.ts'
-import { createCompressorState } from '../core/compression/types.ts'
-import { MODEL_PRESETS } from '../core/model/config.ts'
-import { parameterLayout } from '../core/model/parameters.ts'
 import { PROTOCOL_VERSION } from '../core/protocol/constants.ts'
 import type { Assignment, Submit } from '../core/protocol/messages.ts'
-import { createRng, normal } from '../core/random.ts'
 import { updateHash } from '../core/wire/updateHash.ts'
 import { requestCoordinator } from '../net/coordinatorClient.ts'
 import { createNodePeer, startFastRun } from './support/abuseHarness.ts'
+import { NodeTrainer } from './support/nodeTrainer.ts'
 import { type RelayProcess, startRelayProcess } from './support/relayProcess.ts'
 
 const RUN = 'lying-start'
-const layout = parameterLayout(MODEL_PRESETS.tiny)
 let dataDir: string
 let relay: RelayProcess
 let node: Libp2p
@@ -53,15 +48,10 @@ describe('a peer lying about where its round started', () => {
     expect(welcome).toMatchObject({ type: 'welcome' })
     const assignment = (welcome as { assignment: Assignment }).assignment
     expect(assignment.overlap).toBe('eager')
-    const rng = createRng(7)
-    const bytes = compressUpdate({
-      delta: Float32Array.from({ length: layout.size }, () => normal(rng) * 1e-4),
-      layout,
-      settings: { rank: 0, bits: 8 },
-      state: createCompressorState(layout),
-      seed: 1,
-      round: assignment.round,
-    }).bytes
+    // A real round (the relay verifies what it counts): the lies below are about where it started, not its bytes.
+    const trainer = new NodeTrainer({ dataDir })
+    const { bytes, stats } = await trainer.train({ node, relay: relay.addr, assignment })
+    trainer.dispose()
     const meta: Submit = {
       type: 'submit',
       version: PROTOCOL_VERSION,
@@ -71,7 +61,7 @@ describe('a peer lying about where its round started', () => {
       baseHash: assignment.baseHash,
       updateHash: updateHash(bytes),
       updateBytes: bytes.byteLength,
-      stats: { loss: 1, tokens: 1, steps: 1, durationMs: 1 },
+      stats,
     }
     expect(await ask({ ...meta, startHash: `0x${'ab'.repeat(32)}` }, bytes)).toMatchObject({
       type: 'reject',

@@ -1,6 +1,6 @@
 /**
- * A real relay process (relay/main.ts), honest Node peers that train fake-but-valid rounds and time the relay's
- * answers, and hostile Node libp2p peers that flood it: checkpoint downloads, wrong submissions, concurrent
+ * A real relay process (relay/main.ts), honest Node peers that train real rounds (tests/support/nodeTrainer.ts: the
+ * relay verifies every update, so only real work closes rounds) and time the relay's answers, and hostile Node libp2p peers that flood it: checkpoint downloads, wrong submissions, concurrent
  * streams, hellos from many identities on one address. Shared by tests/abuse.e2e.ts and bench/abuse.ts.
  */
 import '../../relay/polyfills.ts'
@@ -10,25 +10,19 @@ import { identify } from '@libp2p/identify'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
-import { compressUpdate } from '../../core/compression/compressUpdate.ts'
-import { settingsForMode } from '../../core/compression/policy.ts'
-import { type CompressorState, createCompressorState } from '../../core/compression/types.ts'
-import { MODEL_PRESETS } from '../../core/model/config.ts'
-import { parameterLayout } from '../../core/model/parameters.ts'
 import { COORD_PROTOCOL, PROTOCOL_VERSION } from '../../core/protocol/constants.ts'
 import type { Assignment, Request, Response } from '../../core/protocol/messages.ts'
-import { createRng, normal, seedFrom } from '../../core/random.ts'
 import { updateHash } from '../../core/wire/updateHash.ts'
 import { fetchCheckpoint } from '../../net/checkpointClient.ts'
 import { requestCoordinator } from '../../net/coordinatorClient.ts'
+import { NodeTrainer } from './nodeTrainer.ts'
 import { adminApi, type RelayProcess } from './relayProcess.ts'
-
-const layout = parameterLayout(MODEL_PRESETS.tiny)
 
 export async function startFastRun(relay: RelayProcess, runId: string): Promise<void> {
   await adminApi(relay, '/api/runs', {
     id: runId,
-    config: { preset: 'tiny', innerSteps: 1, rounds: 100_000, quorum: 1, graceMs: 0, roundDeadlineMs: 20_000 },
+    // H=2: the fewest steps whose update clears verification's minimum gain early in the warmup.
+    config: { preset: 'tiny', innerSteps: 2, rounds: 100_000, quorum: 1, graceMs: 0, roundDeadlineMs: 20_000 },
   })
   await adminApi(relay, `/api/runs/${runId}/start`, {})
 }
@@ -54,8 +48,8 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 /**
- * An honest peer: hello, then heartbeat → (new round) submit a small valid update, one request at a time as a
- * tab does. Records each round's period (assignment to next assignment) and every request's latency.
+ * An honest peer: hello, then heartbeat → (new round) train the round for real and submit it, one request at a
+ * time as a tab does. Records each round's period (assignment to next assignment) and every request's latency.
  */
 export class HonestPeer {
   readonly roundMs: { at: number; ms: number }[] = []
@@ -63,14 +57,16 @@ export class HonestPeer {
   readonly errors: string[] = []
   acked = 0
   #stopped = false
-  #compressor: CompressorState = createCompressorState(layout)
+  readonly #trainer: NodeTrainer
   #loop: Promise<void> | undefined
 
   constructor(
     readonly node: Libp2p,
     readonly relay: RelayProcess,
     readonly runId: string,
-  ) {}
+  ) {
+    this.#trainer = new NodeTrainer({ dataDir: relay.dataDir })
+  }
 
   get id(): string {
     return this.node.peerId.toString()
@@ -90,29 +86,53 @@ export class HonestPeer {
   async stop(): Promise<void> {
     this.#stopped = true
     await this.#loop
+    this.#trainer.dispose()
+  }
+
+  async #hello(): Promise<Assignment | null> {
+    const hello = await this.#timed({ type: 'hello', ...this.#base, capabilities: { backend: 'wasm' } })
+    if (hello.type !== 'welcome') throw new Error(`hello refused: ${JSON.stringify(hello)}`)
+    return hello.assignment
+  }
+
+  get #base() {
+    return { version: PROTOCOL_VERSION, peerId: this.id, runId: this.runId } as const
+  }
+
+  /** Trains the round while heartbeating every second, as a tab's page does while its worker trains. */
+  async #train(assignment: Assignment) {
+    const training = this.#trainer.train({ node: this.node, relay: this.relay.addr, assignment })
+    let done = false
+    void training.finally(() => {
+      done = true
+    })
+    while (!done) {
+      await Promise.race([training.catch(() => {}), new Promise((r) => setTimeout(r, 1_000))])
+      if (!done) await this.#timed({ type: 'heartbeat', ...this.#base }).catch(() => {})
+    }
+    return training
   }
 
   async #run(): Promise<void> {
-    const base = { version: PROTOCOL_VERSION, peerId: this.id, runId: this.runId } as const
-    const hello = await this.#timed({ type: 'hello', ...base, capabilities: { backend: 'wasm' } })
-    if (hello.type !== 'welcome') throw new Error(`hello refused: ${JSON.stringify(hello)}`)
-    let assignment: Assignment | null = hello.assignment
+    let assignment: Assignment | null = await this.#hello()
     let roundStart = performance.now()
-    let submitted = -1
+    // A round re-opened at its deadline keeps its number and gets a new deadline: it is new work.
+    let submitted = ''
     while (!this.#stopped) {
       try {
-        if (assignment && assignment.round > submitted) {
-          submitted = assignment.round
-          const update = this.#update(assignment)
+        const key = assignment ? `${assignment.round}:${assignment.deadline}` : ''
+        if (assignment && key !== submitted) {
+          submitted = key
+          const { bytes: update, stats } = await this.#train(assignment)
           const r = await this.#timed(
             {
               type: 'submit',
-              ...base,
+              ...this.#base,
               round: assignment.round,
               baseHash: assignment.baseHash,
               updateHash: updateHash(update),
               updateBytes: update.byteLength,
-              stats: { loss: 5, tokens: 1, steps: 1, durationMs: 1 },
+              stats,
             },
             update,
           )
@@ -120,38 +140,28 @@ export class HonestPeer {
           else this.errors.push(`submit ${assignment.round}: ${JSON.stringify(r).slice(0, 200)}`)
         }
         await new Promise((r) => setTimeout(r, 100))
-        const hb = await this.#timed({ type: 'heartbeat', ...base })
-        if (hb.type !== 'heartbeat-ack') {
+        const hb = await this.#timed({ type: 'heartbeat', ...this.#base })
+        let next: Assignment | null
+        if (hb.type === 'heartbeat-ack') next = hb.assignment
+        else if (hb.type === 'reject' && hb.reason === 'not-a-member') {
+          // Expired (a slow round on a busy machine): join again, as a tab does.
+          this.errors.push(`heartbeat: ${JSON.stringify(hb).slice(0, 200)}`)
+          next = await this.#hello()
+        } else {
           this.errors.push(`heartbeat: ${JSON.stringify(hb).slice(0, 200)}`)
           continue
         }
-        if (hb.assignment && hb.assignment.round > (assignment?.round ?? -1)) {
+        if (next && next.round > (assignment?.round ?? -1)) {
           const now = performance.now()
           this.roundMs.push({ at: Date.now(), ms: now - roundStart })
           roundStart = now
         }
-        assignment = hb.assignment
+        assignment = next
       } catch (error) {
         this.errors.push((error as Error).message)
         await new Promise((r) => setTimeout(r, 200))
       }
     }
-  }
-
-  #update(assignment: Assignment): Uint8Array {
-    const rng = createRng(seedFrom(this.id, assignment.round))
-    const delta = new Float32Array(layout.size)
-    for (let i = 0; i < delta.length; i++) delta[i] = normal(rng) * 1e-4
-    const compressed = compressUpdate({
-      delta,
-      layout,
-      settings: settingsForMode(assignment.compression.mode, layout),
-      state: this.#compressor,
-      seed: seedFrom(this.runId, this.id),
-      round: assignment.round,
-    })
-    this.#compressor = compressed.state
-    return compressed.bytes
   }
 }
 

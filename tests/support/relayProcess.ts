@@ -13,6 +13,8 @@ export const ADMIN_TOKEN = 'e2e-admin-token'
 
 export type RelayProcess = {
   child: ChildProcess
+  /** The relay's data dir (its ledger, checkpoints and corpora). */
+  dataDir: string
   httpUrl: string
   addr: Multiaddr
   output: string[]
@@ -22,9 +24,15 @@ export type RelayProcess = {
 export async function startRelayProcess({
   dataDir,
   args = [],
+  env,
+  verify = 'on',
 }: {
   dataDir: string
   args?: string[]
+  /** The relay scores every acked update before it counts (relay --verify): on, as in production. */
+  verify?: 'on' | 'off'
+  /** Extra environment (e.g. CUMULUS_COORDINATOR_KEY: keys travel by environment, not argv). */
+  env?: Record<string, string>
 }): Promise<RelayProcess> {
   const child = spawn(
     process.execPath,
@@ -44,9 +52,11 @@ export async function startRelayProcess({
       '2000',
       '--admin-token',
       ADMIN_TOKEN,
+      '--verify',
+      verify,
       ...args,
     ],
-    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) },
   )
   const output: string[] = []
   const ready = await new Promise<{ httpUrl: string; multiaddrs: string[] }>((resolve, reject) => {
@@ -66,6 +76,7 @@ export async function startRelayProcess({
   })
   return {
     child,
+    dataDir,
     httpUrl: ready.httpUrl,
     addr: multiaddr(ready.multiaddrs[0]!),
     output,
