@@ -28,6 +28,7 @@ export const runConfigSchema = z.strictObject({
   outerMomentum: z.number().min(0).lt(1),
   overlap: z.enum(['sync', 'delay', 'eager']),
   robust: robustSchema,
+  challengeRate: z.number().min(0).max(1),
 }) satisfies z.ZodType<RunConfig>
 
 /** A partial config as an organiser sends it: anything left out takes its default. */

@@ -94,8 +94,11 @@ export async function replayRound(parameters: ReplayRoundParameters): Promise<Re
       optimizer,
       encoding: { rank: claimed.header.rank, bits: claimed.header.bits },
       compressor,
-      onStep: (event) => {
+      onStep: async (event) => {
         done = event.step + 1
+        // A step's `await loss.data()` settles in a microtask on wasm/cpu: without a macrotask per step a
+        // replay on the relay's thread would hold its event loop (and every stream) for the whole round.
+        await new Promise((resolve) => setTimeout(resolve, 0))
       },
       rebase: () => (rebaseAt !== null && done === rebaseAt ? base : null),
       ...(signal ? { signal } : {}),
