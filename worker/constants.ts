@@ -21,3 +21,11 @@ export const DEFAULT_DUTY_CYCLE = 1
 
 /** Below this the tab would mostly sleep; 5 % keeps a round finishing in finite time. */
 export const MIN_DUTY_CYCLE = 0.05
+
+/**
+ * Round-start states the worker keeps for spot-check reveals (relay/verification). A challenge reaches the tab
+ * with its next heartbeat (seconds) while short rounds follow each other just as fast, so several rounds are
+ * kept; the bytes cap bounds memory on large presets (each state is 3 × the parameters in fp32).
+ */
+export const STATE_SNAPSHOTS_KEPT = 8
+export const STATE_SNAPSHOTS_MAX_BYTES = 256 * 1024 * 1024

@@ -108,8 +108,16 @@ describe('parseDashboard', () => {
 
 describe('runConfigFromForm', () => {
   it('sends the chosen overlap, and every choice is a mode the relay accepts', () => {
-    const values = { preset: 'tiny', innerSteps: 5, rounds: 3, compression: 'int4', overlap: 'eager' } as const
-    expect(runConfigFromForm(values)).toMatchObject({ overlap: 'eager', innerSteps: 5 })
+    const values = {
+      preset: 'tiny',
+      innerSteps: 5,
+      rounds: 3,
+      compression: 'int4',
+      overlap: 'eager',
+      challengeRate: 0.1,
+    } as const
+    expect(runConfigFromForm(values)).toMatchObject({ overlap: 'eager', innerSteps: 5, challengeRate: 0.1 })
+    expect(parseRunConfig(runConfigFromForm(values)).challengeRate).toBe(0.1)
     expect(OVERLAP_CHOICES[0].value).toBe(parseRunConfig({}).overlap)
     for (const { value } of OVERLAP_CHOICES)
       expect(parseRunConfig(runConfigFromForm({ ...values, overlap: value })).overlap).toBe(value)

@@ -63,6 +63,8 @@ export type RunFormValues = {
   rounds: number
   compression: (typeof COMPRESSION_MODES)[number]['value']
   overlap: OverlapMode
+  /** Share of accepted updates spot-checked by replay (0..1). */
+  challengeRate: number
 }
 
 /** The JSON body of `POST /api/runs` for the form's values. */
@@ -74,5 +76,6 @@ export function runConfigFromForm(values: RunFormValues): Record<string, unknown
     rounds: values.rounds,
     compression: { mode: values.compression, errorFeedback: values.compression !== 'none' },
     overlap: values.overlap,
+    challengeRate: values.challengeRate,
   }
 }
