@@ -112,19 +112,24 @@ describe.skipIf(!canCreateNetNamespace() || !chromiumAvailable())('spot-check by
       const welcome = await ask(hello as Request)
       expect(welcome.type).toBe('welcome')
       const config = (await status()).runs.find((r) => r.runId === RUN)!.config as RunConfig
-      // Train the round the checkpoint is the base of, once it is this peer's assignment.
+      // Train the round the checkpoint is the base of, once it is this peer's assignment. Checkpoints are
+      // fetched sparingly: the relay's PeerLimits allow a burst of 4, then one per 5 s.
       let submitted: number | null = null
       for (let attempt = 0; submitted === null && attempt < 60; attempt++) {
         const beat = await ask({ type: 'heartbeat', version: PROTOCOL_VERSION, peerId, runId: RUN })
         const assignment = beat.type === 'heartbeat-ack' ? beat.assignment : null
+        if (!assignment || beat.type !== 'heartbeat-ack' || beat.run.round !== assignment.round) {
+          await new Promise((r) => setTimeout(r, 1_000))
+          continue
+        }
         const { frame } = await fetchCheckpoint({ node, peer: relay.addr, runId: RUN })
         const { header, parameters } = decodeCheckpoint(frame, {
           layout,
           maxBytes: MAX_CHECKPOINT_BYTES,
           parameterHash,
         })
-        if (!assignment || assignment.round !== header.round) {
-          await new Promise((r) => setTimeout(r, 500))
+        if (header.round !== assignment.round) {
+          await new Promise((r) => setTimeout(r, 5_000))
           continue
         }
         const base = { base: parameters, baseHash: assignment.baseHash }
@@ -142,7 +147,7 @@ describe.skipIf(!canCreateNetNamespace() || !chromiumAvailable())('spot-check by
         const challenge =
           beat.type === 'heartbeat-ack' ? beat.challenges?.find((c) => c.round === submitted) : undefined
         if (!challenge) {
-          await new Promise((r) => setTimeout(r, 500))
+          await new Promise((r) => setTimeout(r, 1_000))
           continue
         }
         const { request, bytes } = tab.reveal(RUN, submitted!)!
