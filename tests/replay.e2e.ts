@@ -105,12 +105,16 @@ describe.skipIf(!canCreateNetNamespace() || !chromiumAvailable())('spot-check by
     const node: Libp2p = await createNodePeer()
     const peerId = node.peerId.toString()
     const tab = new ScriptedTab({ peerId, cheat })
+    let beating: ReturnType<typeof setInterval> | undefined
     const ask = (request: Request, update?: Uint8Array) =>
       requestCoordinator({ node, coordinator: relay.addr, request, update, timeoutMs: 30_000 }).then((r) => r.response)
     try {
       const hello = { type: 'hello', version: PROTOCOL_VERSION, peerId, runId: RUN, capabilities: { backend: 'cpu' } }
       const welcome = await ask(hello as Request)
       expect(welcome.type).toBe('welcome')
+      // Heartbeats go on while it trains (in this busy process) so that it does not expire meanwhile.
+      const heartbeat = { type: 'heartbeat', version: PROTOCOL_VERSION, peerId, runId: RUN } as const
+      beating = setInterval(() => void ask(heartbeat).catch(() => {}), 1_500)
       const config = (await status()).runs.find((r) => r.runId === RUN)!.config as RunConfig
       // Train the round the checkpoint is the base of, once it is this peer's assignment. Checkpoints are
       // fetched sparingly: the relay's PeerLimits allow a burst of 4, then one per 5 s.
@@ -136,6 +140,7 @@ describe.skipIf(!canCreateNetNamespace() || !chromiumAvailable())('spot-check by
         const { meta, bytes } = await tab.train({ runId: RUN, round: assignment.round, ...base, config, train })
         const ack = await ask(meta, bytes)
         if (ack.type === 'ack') submitted = assignment.round
+        else if (ack.type === 'reject' && ack.reason === 'not-a-member') await ask(hello as Request)
         else if (ack.type !== 'reject' || !['wrong-round', 'late', 'wrong-base'].includes(ack.reason))
           throw new Error(`${cheat}: submission refused ${JSON.stringify(ack)}`)
       }
@@ -164,6 +169,7 @@ describe.skipIf(!canCreateNetNamespace() || !chromiumAvailable())('spot-check by
       }
       return { peerId, afterBar }
     } finally {
+      clearInterval(beating)
       tab.dispose()
       await node.stop()
     }

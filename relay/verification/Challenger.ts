@@ -162,7 +162,7 @@ export class Challenger extends TypedEventEmitter<VerificationEvents> {
     const { runId, round, peerId } = request
     if (this.barred(runId, peerId)) return reject('barred', 'Barred from this run after a failed spot-check.')
     const open = this.open.get(key(runId, peerId, round))
-    if (!open || open.phase !== 'waiting') return reject('not-challenged', `No open challenge for round ${round}.`)
+    if (open?.phase !== 'waiting') return reject('not-challenged', `No open challenge for round ${round}.`)
     const { coordinator } = this.components
     if (!coordinator.hasRun(runId)) return reject('unknown-run', `No run ${runId}.`)
     const layoutSize = coordinator.globalOf(runId).layout.size
