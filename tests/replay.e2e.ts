@@ -106,8 +106,14 @@ describe.skipIf(!canCreateNetNamespace() || !chromiumAvailable())('spot-check by
     const peerId = node.peerId.toString()
     const tab = new ScriptedTab({ peerId, cheat })
     let beating: ReturnType<typeof setInterval> | undefined
-    const ask = (request: Request, update?: Uint8Array) =>
+    // One retry on a transport failure (a connection dropped under load is dialled again).
+    const once = (request: Request, update?: Uint8Array) =>
       requestCoordinator({ node, coordinator: relay.addr, request, update, timeoutMs: 30_000 }).then((r) => r.response)
+    const ask = (request: Request, update?: Uint8Array) =>
+      once(request, update).catch(async () => {
+        await new Promise((r) => setTimeout(r, 1_000))
+        return once(request, update)
+      })
     try {
       const hello = { type: 'hello', version: PROTOCOL_VERSION, peerId, runId: RUN, capabilities: { backend: 'cpu' } }
       const welcome = await ask(hello as Request)

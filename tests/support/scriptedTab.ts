@@ -81,6 +81,8 @@ export class ScriptedTab {
       optimizer: this.optimizer,
       encoding: { rank: 0, bits: 8 },
       compressor: this.compressor,
+      // A macrotask per step: on wasm a step settles in microtasks, and libp2p in this process must breathe.
+      onStep: () => new Promise((resolve) => setTimeout(resolve, 0)),
     })
     this.compressor = result.compressor
     const bytes = result.bytes
