@@ -106,14 +106,19 @@ describe.skipIf(!canCreateNetNamespace() || !chromiumAvailable())('spot-check by
     const peerId = node.peerId.toString()
     const tab = new ScriptedTab({ peerId, cheat })
     let beating: ReturnType<typeof setInterval> | undefined
-    // One retry on a transport failure (a connection dropped under load is dialled again).
-    const once = (request: Request, update?: Uint8Array) =>
-      requestCoordinator({ node, coordinator: relay.addr, request, update, timeoutMs: 30_000 }).then((r) => r.response)
-    const ask = (request: Request, update?: Uint8Array) =>
-      once(request, update).catch(async () => {
-        await new Promise((r) => setTimeout(r, 1_000))
-        return once(request, update)
-      })
+    // Retried on a transport failure: two Chromium tabs (one on SwiftShader), the relay's replays and this
+    // process's training share two cores, and a dial can time out meanwhile.
+    const ask = async (request: Request, update?: Uint8Array): Promise<Response> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const options = { node, coordinator: relay.addr, request, update, timeoutMs: 30_000 }
+          return (await requestCoordinator(options)).response
+        } catch (error) {
+          if (attempt >= 5) throw error
+          await new Promise((r) => setTimeout(r, 3_000))
+        }
+      }
+    }
     try {
       const hello = { type: 'hello', version: PROTOCOL_VERSION, peerId, runId: RUN, capabilities: { backend: 'cpu' } }
       const welcome = await ask(hello as Request)
@@ -132,7 +137,7 @@ describe.skipIf(!canCreateNetNamespace() || !chromiumAvailable())('spot-check by
           await new Promise((r) => setTimeout(r, 1_000))
           continue
         }
-        const { frame } = await fetchCheckpoint({ node, peer: relay.addr, runId: RUN })
+        const { frame } = await fetchCheckpoint({ node, peer: relay.addr, runId: RUN, timeoutMs: 60_000 })
         const { header, parameters } = decodeCheckpoint(frame, {
           layout,
           maxBytes: MAX_CHECKPOINT_BYTES,
