@@ -64,7 +64,15 @@ describe('control messages', () => {
       expect(() => decodeMessage(requestSchema, bytes(bad))).toThrowError(
         expect.objectContaining({ name: 'ProtocolMessageError' }),
       )
-    const run = { runId: 'run', status: 'running' as const, round: 3, rounds: 9, baseHash: hash, activePeers: 2, deadline: null }
+    const run = {
+      runId: 'run',
+      status: 'running' as const,
+      round: 3,
+      rounds: 9,
+      baseHash: hash,
+      activePeers: 2,
+      deadline: null,
+    }
     const ack = {
       type: 'heartbeat-ack' as const,
       version: PROTOCOL_VERSION,
