@@ -28,7 +28,17 @@ const layout = parameterLayout(MODEL_PRESETS.tiny)
 export async function startFastRun(relay: RelayProcess, runId: string): Promise<void> {
   await adminApi(relay, '/api/runs', {
     id: runId,
-    config: { preset: 'tiny', innerSteps: 1, rounds: 100_000, quorum: 1, graceMs: 0, roundDeadlineMs: 20_000 },
+    // Scripted peers commit to no round-start state and answer no spot-check: none is challenged here
+    // (tests/replay.e2e.ts covers the checks).
+    config: {
+      preset: 'tiny',
+      innerSteps: 1,
+      rounds: 100_000,
+      quorum: 1,
+      graceMs: 0,
+      roundDeadlineMs: 20_000,
+      challengeRate: 0,
+    },
   })
   await adminApi(relay, `/api/runs/${runId}/start`, {})
 }
