@@ -155,7 +155,7 @@ describe('Challenger (spot-check by replay)', () => {
 
   it('passes the honest tab again from carried moments, and refuses reveals nobody asked for', async () => {
     clock += 10
-    coordinator.tick()
+    await coordinator.tick()
     expect(coordinator.runStatus(RUN).round).toBe(1)
     const stray = tabs.get('peer-honest')!.reveal(RUN, 0)!
     expect(await challenger.reveal(stray.request, async () => stray.bytes)).toMatchObject({ reason: 'not-challenged' })
