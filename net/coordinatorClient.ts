@@ -14,7 +14,10 @@ export type RequestCoordinatorParameters = {
   /** The coordinator (the relay), by peer id when connected, or by multiaddr. */
   coordinator: PeerId | Multiaddr
   request: Request
-  /** The update frame that follows a `submit` request on the same stream; required for, and only for, submit. */
+  /**
+   * The binary frame that follows on the same stream: a `submit`'s update frame or a `reveal`'s state bytes;
+   * required for, and only for, those two.
+   */
   update?: Uint8Array | undefined
   timeoutMs?: number
   signal?: AbortSignal | undefined
@@ -37,8 +40,8 @@ export async function requestCoordinator(
   parameters: RequestCoordinatorParameters,
 ): Promise<RequestCoordinatorReturnType> {
   const { node, coordinator, request, update, timeoutMs = REQUEST_TIMEOUT_MS, signal: outer } = parameters
-  if ((request.type === 'submit') !== (update !== undefined))
-    throw new ProtocolMessageError('A submit request, and only a submit request, carries update bytes.')
+  if ((request.type === 'submit' || request.type === 'reveal') !== (update !== undefined))
+    throw new ProtocolMessageError('A submit or reveal request, and only those, carries bytes.')
   if (update && update.byteLength > MAX_UPDATE_BYTES)
     throw new ProtocolMessageError('Update exceeds MAX_UPDATE_BYTES.', { details: `${update.byteLength} bytes` })
   const timeout = AbortSignal.timeout(timeoutMs)

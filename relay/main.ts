@@ -22,6 +22,9 @@ import { Store } from './store/openStore.ts'
 import { createFileRunOrganizers } from './store/runOrganizers.ts'
 import { writeFileAtomic } from './store/writeFileAtomic.ts'
 import { Validator } from './validation/Validator.ts'
+import { BarList } from './verification/barList.ts'
+import { Challenger } from './verification/Challenger.ts'
+import { ReplayQueue } from './verification/replayQueue.ts'
 import { UpdateScorer } from './verification/UpdateScorer.ts'
 
 /**
@@ -76,7 +79,7 @@ async function main(): Promise<void> {
     })
   if (wire) {
     const settled = wire
-    coordinator.walletOf = (peerId) => settled.walletOf(peerId)
+    coordinator.walletOf = (peerId) => settled.linkedWallet(peerId)
     logRoots = await createLogRootPoster({
       store,
       rpcUrl: config.rpcUrl,
@@ -88,6 +91,22 @@ async function main(): Promise<void> {
       keyOf: (runId) => settled.keyOf(runId),
     })
   }
+  // Spot-checks by replay: challenges accepted contributions, bars peers that fail, voids their credit; an
+  // epoch closes only after its rounds' checks settled.
+  const bars = new BarList({ path: join(config.dataDir, 'verification.sqlite') })
+  const replays = new ReplayQueue({ store, dataDir: config.dataDir })
+  const paid = wire
+  const checks = new Challenger({
+    coordinator,
+    bars,
+    replays,
+    settlement: paid && {
+      walletOf: (peerId) => paid.walletOf(peerId),
+      voidWallet: (parameters) => paid.voidWallet(parameters),
+    },
+  })
+  checks.start()
+  wire?.holdEpochs((runId, lastRound) => checks.settledThrough(runId, lastRound))
   const limits = new PeerLimits()
   const { node, multiaddrs } = await createRelayNode({
     dataDir: config.dataDir,
@@ -95,7 +114,7 @@ async function main(): Promise<void> {
     port: config.p2pPort,
     limits,
   })
-  service = coordinatorService({ coordinator })({
+  service = coordinatorService({ coordinator, gate: checks })({
     registrar: limits.registrar(node, { [CHECKPOINT_PROTOCOL]: { download: true } }),
     pubsub: node.services.pubsub,
   })
@@ -135,6 +154,9 @@ async function main(): Promise<void> {
         connections: node.getConnections().length,
       },
       egress: { gossipPublishedBytes: service?.publishedBytes ?? 0 },
+      verification: coordinator
+        .listRuns()
+        .map(({ runId }) => ({ runId, ...checks.countsOf(runId), barred: checks.bars(runId) })),
     }),
   })
   await new Promise<void>((resolve, reject) => {
@@ -170,6 +192,9 @@ async function main(): Promise<void> {
     server.closeAllConnections()
     await new Promise<void>((resolve) => server.close(() => resolve()))
     await service?.stop()
+    checks.stop()
+    await replays.stop()
+    bars.close()
     await logRoots?.settled()
     await wire?.stop()
     await validator.stop()

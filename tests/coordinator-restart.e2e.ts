@@ -149,6 +149,8 @@ describe('coordinator restart', () => {
         graceMs: 0,
         roundDeadlineMs: 120_000,
         compression: { mode: 'int8', errorFeedback: true },
+        // Its scripted peers answer no spot-check (tests/replay.e2e.ts covers them).
+        challengeRate: 0,
       },
     })
     await adminApi(relay, `/api/runs/${RUN}/start`, {})

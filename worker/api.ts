@@ -138,6 +138,11 @@ export type TrainRoundStats = {
    * pseudo-gradient is then against that base. Null: no base landed during the round (against the start).
    */
   rebasedAtStep: number | null
+  /**
+   * core/round roundStartStateHash of the state the round started from (AdamW moments and count, error
+   * feedback): what the submit commits to; revealState(round) returns its bytes while the worker keeps them.
+   */
+  stateHash: `0x${string}`
 }
 
 export type TrainRoundReturnType = {
@@ -163,6 +168,11 @@ export type TrainerApi = {
    * false, and nothing changes, when that round already finished or another is training.
    */
   rebase(parameters: RebaseParameters): boolean
+  /**
+   * The round-start state bytes of a recent round (core/round encodeRoundStartState), for a spot-check's
+   * reveal; null once the worker no longer keeps them (STATE_SNAPSHOTS_KEPT) or after a reload.
+   */
+  revealState(round: number): Uint8Array | null
   pause(): void
   resume(): void
   /** Abort the round in progress: trainRound rejects with TrainingStoppedError. */

@@ -36,6 +36,8 @@ export type TrainerClient = {
   ): Promise<TrainRoundReturnType>
   /** Transfers `parameters`: the caller's array is detached afterwards. See TrainerApi.rebase. */
   rebase(parameters: RebaseParameters): Promise<boolean>
+  /** See TrainerApi.revealState. */
+  revealState(round: number): Promise<Uint8Array | null>
   pause(): Promise<void>
   resume(): Promise<void>
   stop(): Promise<void>
@@ -86,6 +88,7 @@ export function createTrainerClient(options: CreateTrainerClientOptions = {}): T
       }
     },
     rebase: (parameters) => remote.rebase(Comlink.transfer(parameters, [parameters.parameters.buffer as ArrayBuffer])),
+    revealState: (round) => remote.revealState(round),
     async pause() {
       pausedByUser = true
       await sync()

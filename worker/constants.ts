@@ -28,3 +28,11 @@ export const MIN_DUTY_CYCLE = 0.05
  * start once this worker yields to its event loop, so asking for more could hang the backend's start.
  */
 export const MAX_WASM_THREADS = 8
+
+/**
+ * Round-start states the worker keeps for spot-check reveals (relay/verification). A challenge reaches the tab
+ * with its next heartbeat (seconds) while short rounds follow each other just as fast, so several rounds are
+ * kept; the bytes cap bounds memory on large presets (each state is 3 × the parameters in fp32).
+ */
+export const STATE_SNAPSHOTS_KEPT = 8
+export const STATE_SNAPSHOTS_MAX_BYTES = 256 * 1024 * 1024

@@ -13,6 +13,7 @@ import type { ModelConfig } from '../core/model/config.ts'
 import { createGpt, type Gpt } from '../core/model/gpt.ts'
 import type { ParameterLayout } from '../core/model/layout.ts'
 import { parameterHash, parameterLayout } from '../core/model/parameters.ts'
+import { encodeRoundStartState, roundStartStateHash, snapshotRoundStart } from '../core/round/roundStartState.ts'
 import { trainLocalRound } from '../core/round/trainLocalRound.ts'
 import type {
   BackendName,
@@ -28,7 +29,7 @@ import type {
   TrainRoundReturnType,
 } from './api.ts'
 import { benchmarkInnerSteps } from './benchmarkInnerSteps.ts'
-import { DEFAULT_DUTY_CYCLE, MIN_DUTY_CYCLE } from './constants.ts'
+import { DEFAULT_DUTY_CYCLE, MIN_DUTY_CYCLE, STATE_SNAPSHOTS_KEPT, STATE_SNAPSHOTS_MAX_BYTES } from './constants.ts'
 import {
   InvalidTrainRequestError,
   NoCheckpointError,
@@ -70,6 +71,8 @@ export class Trainer {
   #rebaseWaiter: { round: number; wake: () => void } | null = null
   /** The round that has taken its base already. */
   #rebasedRound: number | null = null
+  /** Round-start states of recent rounds (oldest first), kept for spot-check reveals. */
+  #snapshots = new Map<number, Uint8Array>()
 
   async init(parameters: InitParameters = {}): Promise<InitReturnType> {
     if (this.#controller) throw new TrainerBusyError()
@@ -137,6 +140,11 @@ export class Trainer {
         this.#optimizer = null
       }
       this.#optimizer ??= createAdamwState(model.variables)
+      const compressor = this.#compressor ?? createCompressorState(checkpoint.layout)
+      const stateHash = this.#keepSnapshot(
+        round,
+        encodeRoundStartState(await snapshotRoundStart({ optimizer: this.#optimizer, compressor })),
+      )
       const result = await trainLocalRound({
         model,
         start: checkpoint.parameters,
@@ -148,7 +156,7 @@ export class Trainer {
         startStep: parameters.startStep ?? round * steps,
         optimizer: this.#optimizer,
         encoding: compression,
-        compressor: this.#compressor ?? createCompressorState(checkpoint.layout),
+        compressor,
         signal: controller.signal,
         rebase: () => this.#takeRebase(round),
         onStep: async (step) => {
@@ -184,6 +192,7 @@ export class Trainer {
         relativeError: result.relativeError,
         bytes: result.bytes.byteLength,
         rebasedAtStep: result.rebasedAtStep,
+        stateHash,
       }
       log(
         'round %d: %d steps on %s, loss %o → %o, %d bytes, rebased at step %o',
@@ -228,6 +237,24 @@ export class Trainer {
     this.#rebase = { round, parameters: flat }
     if (this.#rebaseWaiter?.round === round) this.#rebaseWaiter.wake()
     return true
+  }
+
+  revealState(round: number): Uint8Array | null {
+    return this.#snapshots.get(round)?.slice() ?? null
+  }
+
+  /** Keeps a round's start state (bounded by count and bytes, oldest dropped first); returns its hash. */
+  #keepSnapshot(round: number, bytes: Uint8Array): `0x${string}` {
+    this.#snapshots.delete(round)
+    this.#snapshots.set(round, bytes)
+    let total = [...this.#snapshots.values()].reduce((n, b) => n + b.byteLength, 0)
+    for (const [old, kept] of this.#snapshots) {
+      if (this.#snapshots.size <= STATE_SNAPSHOTS_KEPT && total <= STATE_SNAPSHOTS_MAX_BYTES) break
+      if (old === round) continue
+      this.#snapshots.delete(old)
+      total -= kept.byteLength
+    }
+    return roundStartStateHash(bytes)
   }
 
   #takeRebase(round: number): Float32Array | null {

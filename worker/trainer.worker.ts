@@ -23,6 +23,10 @@ const api: TrainerApi = {
     return Comlink.transfer(result, buffers)
   },
   rebase: (parameters) => trainer.rebase(parameters),
+  revealState(round: number) {
+    const bytes = trainer.revealState(round)
+    return bytes ? Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer]) : null
+  },
   pause: () => trainer.pause(),
   resume: () => trainer.resume(),
   stop: () => trainer.stop(),

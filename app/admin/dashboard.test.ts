@@ -121,8 +121,16 @@ describe('parseDashboard', () => {
 
 describe('runConfigFromForm', () => {
   it('sends the chosen overlap, and every choice is a mode the relay accepts', () => {
-    const values = { preset: 'tiny', innerSteps: 5, rounds: 3, compression: 'int4', overlap: 'eager' } as const
-    expect(runConfigFromForm(values)).toMatchObject({ overlap: 'eager', innerSteps: 5 })
+    const values = {
+      preset: 'tiny',
+      innerSteps: 5,
+      rounds: 3,
+      compression: 'int4',
+      overlap: 'eager',
+      challengeRate: 0.1,
+    } as const
+    expect(runConfigFromForm(values)).toMatchObject({ overlap: 'eager', innerSteps: 5, challengeRate: 0.1 })
+    expect(parseRunConfig(runConfigFromForm(values)).challengeRate).toBe(0.1)
     expect(OVERLAP_CHOICES[0].value).toBe(parseRunConfig({}).overlap)
     for (const { value } of OVERLAP_CHOICES)
       expect(parseRunConfig(runConfigFromForm({ ...values, overlap: value })).overlap).toBe(value)
@@ -131,7 +139,14 @@ describe('runConfigFromForm', () => {
   })
 
   it("a preset's measured compression goes with its mode", () => {
-    const values = { preset: 'tiny', innerSteps: 20, rounds: 50, compression: 'int4', overlap: 'eager' } as const
+    const values = {
+      preset: 'tiny',
+      innerSteps: 20,
+      rounds: 50,
+      compression: 'int4',
+      overlap: 'eager',
+      challengeRate: 0.05,
+    } as const
     expect(parseRunConfig(runConfigFromForm(values)).compression).toEqual(RUN_PRESETS.tiny.config.compression)
     expect(parseRunConfig(runConfigFromForm({ ...values, preset: 'small', compression: 'int8' })).compression).toEqual(
       RUN_PRESETS.small.config.compression,

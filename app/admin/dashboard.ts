@@ -1,5 +1,11 @@
 import { z } from 'zod'
-import { type RunReport, type Status, statusSchema } from '../../core/protocol/status.ts'
+import {
+  type BarReport,
+  type RunReport,
+  type Status,
+  statusSchema,
+  type VerificationReport,
+} from '../../core/protocol/status.ts'
 import type { OverlapMode } from '../../core/round/overlap.ts'
 import type { ChartSeries } from '../ui/chartGeometry.ts'
 import { StatusShapeError } from './errors.ts'
@@ -59,6 +65,17 @@ export type DashboardRun = {
   scores: RunReport['scores']
   /** Updates verification refused, newest first, with why. */
   flagged: RunReport['flagged']
+  /** Spot-checks by replay (relay/verification): the run's challenge rate, counts and barred peers. */
+  verification: DashboardVerification
+}
+
+export type DashboardVerification = {
+  challengeRate: number
+  issued: number
+  passed: number
+  failed: number
+  open: number
+  barred: BarReport[]
 }
 
 export type Dashboard = { runs: DashboardRun[]; relayPeers: number | null; relayAddresses: string[] }
@@ -82,14 +99,27 @@ export function parseDashboard(json: unknown): Dashboard {
 
 export function dashboardFrom(status: Status): Dashboard {
   return {
-    runs: status.runs.map(runFrom),
+    runs: status.runs.map((run) =>
+      runFrom(
+        run,
+        status.verification?.find((v) => v.runId === run.runId),
+      ),
+    ),
     relayPeers: status.relay?.connections ?? null,
     relayAddresses: status.relay?.multiaddrs ?? [],
   }
 }
 
-function runFrom(run: RunReport): DashboardRun {
+function runFrom(run: RunReport, checks: VerificationReport | undefined): DashboardRun {
   return {
+    verification: {
+      challengeRate: run.config.challengeRate,
+      issued: checks?.issued ?? 0,
+      passed: checks?.passed ?? 0,
+      failed: checks?.failed ?? 0,
+      open: checks?.open ?? 0,
+      barred: checks?.barred ?? [],
+    },
     runId: run.runId,
     organizer: run.organizer ?? null,
     status: run.status,

@@ -74,6 +74,8 @@ export type RunFormValues = {
   rounds: number
   compression: (typeof COMPRESSION_MODES)[number]['value']
   overlap: OverlapMode
+  /** Share of accepted updates spot-checked by replay (0..1). */
+  challengeRate: number
 }
 
 /**
@@ -91,5 +93,6 @@ export function runConfigFromForm(values: RunFormValues): Record<string, unknown
         ? base.compression
         : { mode: values.compression, errorFeedback: values.compression !== 'none' },
     overlap: values.overlap,
+    challengeRate: values.challengeRate,
   }
 }

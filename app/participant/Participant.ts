@@ -2,6 +2,7 @@ import { logger } from '../../core/log.ts'
 import { CHECKPOINT_PROTOCOL } from '../../core/protocol/constants.ts'
 import type { InitParameters } from '../../worker/api.ts'
 import type { TrainerClient } from '../../worker/client.ts'
+import { ChallengeResponder } from './challengeResponder.ts'
 import { handleCheckpoint } from './checkpointExchange.ts'
 import { GOSSIP_GRACE_MS, JOIN_RETRY_MS } from './constants.ts'
 import { Contributor } from './contributor.ts'
@@ -50,6 +51,7 @@ export class Participant extends EventTarget {
   #relay: RelayLink
   #model: GlobalModel
   #contributor: Contributor
+  #challenges: ChallengeResponder
   #controller: AbortController | null = null
   #loop: Promise<void> | null = null
   #peerTimer: ReturnType<typeof setInterval> | undefined
@@ -76,6 +78,12 @@ export class Participant extends EventTarget {
       runId: options.runId,
       onGlobal: this.#model.onGlobal,
       utilization: () => this.#contributor.utilization(Date.now()),
+      onChallenges: (runId, challenges, signal) => this.#challenges.onChallenges(runId, challenges, signal),
+    })
+    this.#challenges = new ChallengeResponder({
+      relay: this.#relay,
+      trainer: options.trainer,
+      peerId: () => options.swarm.peerId,
     })
     this.#contributor = new Contributor({
       cell: this.#cell,

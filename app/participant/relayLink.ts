@@ -1,6 +1,6 @@
 import { logger } from '../../core/log.ts'
 import { globalTopic, PROTOCOL_VERSION } from '../../core/protocol/constants.ts'
-import type { Request, Response } from '../../core/protocol/messages.ts'
+import type { Challenge, Request, Response, Reveal } from '../../core/protocol/messages.ts'
 import { requestCoordinator } from '../../net/coordinatorClient.ts'
 import type { Swarm, SwarmMessage } from '../swarm/swarm.ts'
 import {
@@ -40,6 +40,8 @@ export type RelayLinkOptions = {
   onGlobal: (message: SwarmMessage) => void
   /** Peer-reported share of wall time inside inner steps, sent with each heartbeat. */
   utilization: () => number | null
+  /** The spot-checks a heartbeat-ack lists for this tab (relay/verification). */
+  onChallenges?: ((runId: string, challenges: readonly Challenge[], signal: AbortSignal) => void) | undefined
 }
 
 export type SubmitReturnType = { response: Response; bytesSent: number; seconds: number }
@@ -168,7 +170,7 @@ export class RelayLink extends EventTarget {
     return response
   }
 
-  /** A submission: metadata then the frame on one stream, timed (the upload rate the adaptive policy reads). */
+  /** A submission (or a reveal): metadata then the bytes on one stream, timed (the upload rate the adaptive policy reads). */
   async submit(request: Request, payload: Uint8Array, signal: AbortSignal): Promise<SubmitReturnType> {
     const { swarm, cell } = this.#options
     const started = performance.now()
@@ -183,6 +185,11 @@ export class RelayLink extends EventTarget {
     const seconds = (performance.now() - started) / 1000
     cell.set({ bytesSent: cell.state.bytesSent + bytesSent })
     return { response, bytesSent, seconds }
+  }
+
+  /** A spot-check's reveal: metadata then the round-start state bytes on one stream. */
+  async reveal(request: Reveal, state: Uint8Array, signal: AbortSignal): Promise<SubmitReturnType> {
+    return this.submit(request, state, signal)
   }
 
   /**
@@ -218,8 +225,10 @@ export class RelayLink extends EventTarget {
         signal,
       )
       cell.set({ relayReachable: true })
-      if (response.type === 'heartbeat-ack') cell.set({ run: response.run, assignment: response.assignment })
-      else if (response.type === 'reject') {
+      if (response.type === 'heartbeat-ack') {
+        cell.set({ run: response.run, assignment: response.assignment })
+        if (response.challenges?.length) this.#options.onChallenges?.(runId, response.challenges, signal)
+      } else if (response.type === 'reject') {
         // Expired (missed heartbeats while offline) or the run is gone: join again.
         log('heartbeat refused: %s', response.reason)
         this.forgetRun()

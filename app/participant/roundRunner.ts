@@ -116,7 +116,8 @@ export type SubmitRoundParameters = {
 /**
  * Sends a trained round: metadata (startHash only when the round did not start
  * from its base; rebasedAtStep when the worker moved it onto the base
- * mid-round, the pseudo-gradient then being against the base), the optional
+ * mid-round, the pseudo-gradient then being against the base; stateHash, the
+ * commitment a spot-check's reveal is held to), the optional
  * session-key signature, then the frame.
  */
 export async function submitRound({
@@ -152,6 +153,7 @@ export async function submitRound({
       ...meta,
       ...(startHash !== baseHash ? { startHash } : {}),
       ...(startHash !== baseHash && stats.rebasedAtStep !== null ? { rebasedAtStep: stats.rebasedAtStep } : {}),
+      stateHash: stats.stateHash,
       updateBytes: bytes.byteLength,
       ...(signature ? { signature } : {}),
     },

@@ -24,7 +24,10 @@ const store = new ParticipantStore({
       throw new Error('The relay does not announce a websocket address; open this page with ?relay=<multiaddr>.')
     return found
   },
-  ...(backend === 'wasm' || backend === 'webgpu' || backend === 'cpu' ? { init: { preferredBackend: backend } } : {}),
+  // An explicit `?backend=webgpu` is honoured on a software adapter too (tests measure SwiftShader against wasm).
+  ...(backend === 'wasm' || backend === 'webgpu' || backend === 'cpu'
+    ? { init: { preferredBackend: backend, ...(backend === 'webgpu' ? { allowSoftwareWebgpu: true } : {}) } }
+    : {}),
 })
 
 const target = document.getElementById('app')

@@ -43,6 +43,10 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     // Absolute ceiling on an update's L2 norm, whatever the history says.
     maxNorm: 1e4,
   },
+  // Spot-check by replay (BOINC's redundancy, made cheap): each accepted contribution is challenged with this
+  // probability and replayed by the relay. A tab that cheats on a share f of its rounds is caught within
+  // about 1 / (0.05 f) rounds; each check costs the relay one peer-round of compute, so 5% of the swarm's.
+  challengeRate: 0.05,
   admission: {
     // A household or a lab behind one NAT: generous; a sybil farm on one machine: capped.
     maxPeersPerAddress: 16,

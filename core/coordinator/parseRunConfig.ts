@@ -28,6 +28,7 @@ export const runConfigSchema = z.strictObject({
   outerMomentum: z.number().min(0).lt(1),
   overlap: z.enum(['sync', 'delay', 'eager']),
   robust: robustSchema,
+  challengeRate: z.number().min(0).max(1),
   admission: z.strictObject({
     maxPeersPerAddress: z.number().int().min(1).max(1_000_000),
     maxPeersPerWallet: z.number().int().min(1).max(1_000_000),

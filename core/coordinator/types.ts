@@ -27,6 +27,8 @@ export type RunConfig = {
   /** How a round's reduction overlaps the next round's compute (core/round/overlap). */
   overlap: OverlapMode
   robust: RobustConfig
+  /** Share of accepted contributions spot-checked by replay (relay/verification); 0 turns the checks off. */
+  challengeRate: number
   /** Organiser-set admission limits: identities are free, so members per address and per wallet are capped. */
   admission: AdmissionConfig
 }

@@ -92,6 +92,12 @@ export const submitSchema = z.strictObject({
    * pseudo-gradient are against `baseHash`. Absent: no rebase (the pseudo-gradient is against the start).
    */
   rebasedAtStep: z.number().int().min(0).optional(),
+  /**
+   * core/round roundStartStateHash of the state the round started from besides its parameters (AdamW moments
+   * and count, error-feedback residual, low-rank bases). A challenged tab reveals those bytes (`reveal`) and
+   * the relay replays the round from them (core/verify/replayRound). A challenged submit without it fails.
+   */
+  stateHash: hash.optional(),
   /** core/wire updateHash (keccak256) of the binary frame that follows. */
   updateHash: hash,
   /** Byte length of the binary frame that follows. */
@@ -116,6 +122,21 @@ export const leaveSchema = z.strictObject({
   runId: id,
 })
 
+/**
+ * A challenged tab reveals the round-start state its submit committed to by `stateHash`: the state bytes
+ * (core/round encodeRoundStartState) follow on the same stream, at most core/round maxRoundStartStateBytes.
+ */
+export const revealSchema = z.strictObject({
+  type: z.literal('reveal'),
+  version: z.literal(PROTOCOL_VERSION),
+  peerId: id,
+  runId: id,
+  round,
+  stateHash: hash,
+  /** Byte length of the state that follows. */
+  stateBytes: z.number().int().positive(),
+})
+
 /** Ask for the state of one run or all runs. */
 export const statusRequestSchema = z.strictObject({
   type: z.literal('status'),
@@ -129,11 +150,13 @@ export const requestSchema = z.discriminatedUnion('type', [
   submitSchema,
   leaveSchema,
   statusRequestSchema,
+  revealSchema,
 ])
 export type Hello = z.infer<typeof helloSchema>
 export type Heartbeat = z.infer<typeof heartbeatSchema>
 export type Submit = z.infer<typeof submitSchema>
 export type Leave = z.infer<typeof leaveSchema>
+export type Reveal = z.infer<typeof revealSchema>
 export type StatusRequest = z.infer<typeof statusRequestSchema>
 export type Request = z.infer<typeof requestSchema>
 export type UpdateStats = z.infer<typeof updateStatsSchema>
@@ -187,6 +210,10 @@ export const rejectReasonSchema = z.enum([
   'norm-too-large',
   'bad-request',
   'internal',
+  /** Barred from the run after a failed or unanswered spot-check (relay/verification). */
+  'barred',
+  /** A reveal for a round this peer was not challenged on (or whose challenge is settled). */
+  'not-challenged',
 ])
 export type RejectReason = z.infer<typeof rejectReasonSchema>
 
@@ -213,11 +240,21 @@ export const welcomeSchema = z.strictObject({
   assignment: assignmentSchema.nullable(),
 })
 
+/** A spot-check of one of this peer's accepted rounds: reveal its round-start state (`reveal`) before `deadline`. */
+export const challengeSchema = z.strictObject({
+  round,
+  /** Unix ms; no reveal by then counts as a failed check. */
+  deadline: z.number().int().nonnegative(),
+})
+export type Challenge = z.infer<typeof challengeSchema>
+
 export const heartbeatAckSchema = z.strictObject({
   type: z.literal('heartbeat-ack'),
   version: z.literal(PROTOCOL_VERSION),
   run: runStatusSchema,
   assignment: assignmentSchema.nullable(),
+  /** This peer's open spot-checks (relay/verification), oldest first; absent when none. */
+  challenges: z.array(challengeSchema).max(16).optional(),
 })
 
 export const ackSchema = z.strictObject({
@@ -227,6 +264,15 @@ export const ackSchema = z.strictObject({
   round,
   peerId: id,
   updateHash: hash,
+})
+
+/** A reveal received; the replay's verdict comes later (a barred peer learns it from the next `reject`). */
+export const revealAckSchema = z.strictObject({
+  type: z.literal('reveal-ack'),
+  version: z.literal(PROTOCOL_VERSION),
+  runId: id,
+  round,
+  peerId: id,
 })
 
 export const rejectSchema = z.strictObject({
@@ -248,10 +294,12 @@ export const responseSchema = z.discriminatedUnion('type', [
   ackSchema,
   rejectSchema,
   statusResponseSchema,
+  revealAckSchema,
 ])
 export type Welcome = z.infer<typeof welcomeSchema>
 export type HeartbeatAck = z.infer<typeof heartbeatAckSchema>
 export type Ack = z.infer<typeof ackSchema>
+export type RevealAck = z.infer<typeof revealAckSchema>
 export type Reject = z.infer<typeof rejectSchema>
 export type StatusResponse = z.infer<typeof statusResponseSchema>
 export type Response = z.infer<typeof responseSchema>

@@ -133,9 +133,41 @@ export const relayReportSchema = z.strictObject({
 })
 export type RelayReport = z.infer<typeof relayReportSchema>
 
+/** A peer barred from a run after a failed spot-check (relay/verification). */
+export const barReportSchema = z.strictObject({
+  runId: z.string().min(1),
+  peerId: z.string().min(1),
+  /** The wallet linked to the peer when it was barred (barred with it), null when none was linked. */
+  wallet: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/)
+    .nullable(),
+  /** The challenged round. */
+  round,
+  /** no-answer | no-state-commitment | state-mismatch | bad-state | replay-mismatch | barred-wallet */
+  reason: z.string().min(1).max(64),
+  detail: z.string().max(1024),
+  at: timestamp,
+})
+export type BarReport = z.infer<typeof barReportSchema>
+
+/** Spot-checks by replay of one run since the relay started, and who is barred from it (durable). */
+export const verificationReportSchema = z.strictObject({
+  runId: z.string().min(1),
+  issued: count,
+  passed: count,
+  failed: count,
+  /** Checks the relay could not complete itself (its own data missing): nobody was blamed. */
+  abandoned: count,
+  open: count,
+  barred: z.array(barReportSchema),
+})
+export type VerificationReport = z.infer<typeof verificationReportSchema>
+
 /** What the relay process adds to the coordinator's view (relay/main.ts). */
 export const statusExtraSchema = z.strictObject({
   relay: relayReportSchema.optional(),
+  verification: z.array(verificationReportSchema).optional(),
   egress: z.strictObject({ gossipPublishedBytes: count }).optional(),
 })
 export type StatusExtra = z.infer<typeof statusExtraSchema>

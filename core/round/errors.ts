@@ -13,3 +13,8 @@ export class GlobalUpdateMismatchError extends BaseError {
 export class GlobalUpdateRoundError extends BaseError {
   override readonly name = 'GlobalUpdateRoundError'
 }
+
+/** Revealed round-start state bytes that are not a well-formed state for the run's model. */
+export class RoundStartStateError extends BaseError {
+  override readonly name = 'RoundStartStateError'
+}

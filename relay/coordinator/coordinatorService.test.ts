@@ -119,4 +119,50 @@ describe('coordinator service and the shared net/ clients', () => {
     expect(coordinator.runStatus(runId).round).toBe(1)
     expect(service.publishedBytes).toBeGreaterThan(0)
   })
+
+  it('with a spot-check gate: lists challenges in heartbeat-acks, hands it reveals and their bytes, refuses the barred', async () => {
+    await service.stop()
+    const barred = new Set<string>()
+    const revealed: Uint8Array[] = []
+    service = coordinatorService({
+      coordinator,
+      tickIntervalMs: 3_600_000,
+      gate: {
+        barred: (_runId, peerId) => barred.has(peerId),
+        challengesFor: () => [{ round: 0, deadline: 5 }],
+        async reveal(request, readBytes) {
+          revealed.push(await readBytes(request.stateBytes, {}))
+          const { runId, round, peerId } = request
+          return { type: 'reveal-ack', version: PROTOCOL_VERSION, runId, round, peerId }
+        },
+      },
+    })({ registrar: relay.node, pubsub: relay.node.services.pubsub })
+    await service.start()
+    const at = relay.multiaddrs[0]!
+    const peerId = tab.peerId.toString()
+    const { runId } = coordinator.createRun({ config: { preset: 'tiny', rounds: 2, quorum: 1, graceMs: 0 } })
+    coordinator.act(runId, 'start')
+    const ask = async (request: Parameters<typeof requestCoordinator>[0]['request'], update?: Uint8Array) =>
+      (await requestCoordinator({ node: tab, coordinator: at, request, update })).response
+    const hello = { type: 'hello', version: PROTOCOL_VERSION, peerId, capabilities: { backend: 'wasm' } } as const
+    const heartbeat = { type: 'heartbeat', version: PROTOCOL_VERSION, peerId, runId } as const
+    expect(await ask(hello)).toMatchObject({ type: 'welcome' })
+    expect(await ask(heartbeat)).toMatchObject({ type: 'heartbeat-ack', challenges: [{ round: 0, deadline: 5 }] })
+    const state = Uint8Array.of(1, 2, 3)
+    const hash = `0x${'cd'.repeat(32)}`
+    const reveal = {
+      type: 'reveal',
+      version: PROTOCOL_VERSION,
+      peerId,
+      runId,
+      round: 0,
+      stateHash: hash,
+      stateBytes: 3,
+    }
+    expect(await ask(reveal as Parameters<typeof ask>[0], state)).toMatchObject({ type: 'reveal-ack', round: 0 })
+    expect(revealed).toEqual([state])
+    barred.add(peerId)
+    for (const request of [hello, { ...hello, runId }, heartbeat])
+      expect(await ask(request)).toMatchObject({ type: 'reject', reason: 'barred' })
+  })
 })

@@ -14,9 +14,11 @@ import {
 import { decodeMessage } from '../../core/protocol/decodeMessage.ts'
 import { encodeMessage } from '../../core/protocol/encodeMessage.ts'
 import {
+  type Challenge,
   checkpointHeaderSchema,
   checkpointRequestSchema,
   type Response,
+  type Reveal,
   requestSchema,
   responseSchema,
 } from '../../core/protocol/messages.ts'
@@ -26,11 +28,23 @@ import { ipOf } from '../libp2p/limits.ts'
 import type { Coordinator } from './Coordinator.ts'
 import { MAX_INBOUND_STREAMS, STREAM_TIMEOUT_MS, TICK_INTERVAL_MS } from './constants.ts'
 import type { RoundCommitted } from './events.ts'
+import type { ReadUpdateBytes } from './submissionIntake.ts'
 
 const log = logger('relay:coordinator:service')
 
+/**
+ * Spot-checks (relay/verification Challenger) seen from the protocol: peers barred from a run are refused,
+ * a heartbeat-ack lists the peer's open challenges, and `reveal` requests are answered.
+ */
+export type CoordinatorGate = {
+  barred(runId: string, peerId: string): boolean
+  challengesFor(runId: string, peerId: string): Challenge[]
+  reveal(request: Reveal, readBytes: ReadUpdateBytes, options: { signal?: AbortSignal }): Promise<Response>
+}
+
 export type CoordinatorServiceInit = {
   coordinator: Coordinator
+  gate?: CoordinatorGate
   /** Per-stream deadline for one request/response. */
   timeout?: number
   maxInboundStreams?: number
@@ -61,6 +75,7 @@ export class CoordinatorService implements Startable {
   private readonly timeout: number
   private readonly maxInboundStreams: number
   private readonly tickIntervalMs: number
+  private readonly gate: CoordinatorGate | undefined
   private timer: ReturnType<typeof setInterval> | undefined
   private started = false
   /** Bytes published on gossipsub (one copy per publish: the mesh fans it out). */
@@ -72,6 +87,7 @@ export class CoordinatorService implements Startable {
     this.timeout = init.timeout ?? STREAM_TIMEOUT_MS
     this.maxInboundStreams = init.maxInboundStreams ?? MAX_INBOUND_STREAMS
     this.tickIntervalMs = init.tickIntervalMs ?? TICK_INTERVAL_MS
+    this.gate = init.gate
     this.handleCoord = this.handleCoord.bind(this)
     this.handleCheckpoint = this.handleCheckpoint.bind(this)
     this.onCommitted = this.onCommitted.bind(this)
@@ -162,12 +178,40 @@ export class CoordinatorService implements Startable {
     address: string | undefined,
   ): Promise<Response> {
     const c = this.coordinator
+    const gate = this.gate
     try {
+      if (gate && (request.type === 'hello' || request.type === 'heartbeat' || request.type === 'submit')) {
+        const runId = request.runId ?? c.listRuns().find((r) => r.status === 'running')?.runId
+        if (runId !== undefined && gate.barred(runId, request.peerId))
+          return {
+            type: 'reject',
+            version: PROTOCOL_VERSION,
+            reason: 'barred',
+            message: 'Barred from this run after a failed spot-check.',
+          }
+      }
       switch (request.type) {
         case 'hello':
           return c.hello(request, address ? { address } : {})
-        case 'heartbeat':
-          return c.heartbeat(request)
+        case 'heartbeat': {
+          const ack = c.heartbeat(request)
+          if (ack.type !== 'heartbeat-ack') return ack
+          const challenges = gate?.challengesFor(request.runId, request.peerId) ?? []
+          return challenges.length > 0 ? { ...ack, challenges } : ack
+        }
+        case 'reveal':
+          if (!gate)
+            return {
+              type: 'reject',
+              version: PROTOCOL_VERSION,
+              reason: 'not-challenged',
+              message: 'No spot-checks here.',
+            }
+          return await gate.reveal(
+            request,
+            (limit, o) => readFrame(bytes, { maxBytes: limit, signal: o.signal ?? signal }),
+            { signal },
+          )
         case 'leave':
           c.leave(request)
           return { type: 'status', version: PROTOCOL_VERSION, runs: c.listRuns() }

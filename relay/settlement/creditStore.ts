@@ -33,8 +33,13 @@ export interface CreditStore {
   getLink(peerId: string): Promise<StoredLink | undefined>
   /** Credits once per (runId, round, peerId); resolves false when that key was already credited. */
   addCredit(entry: CreditEntry): Promise<boolean>
-  /** Work per account in one epoch (summed over rounds and peers). */
+  /** Work per account in one epoch (summed over rounds and peers); voided accounts are left out. */
   credits(key: { runId: Hex; epoch: bigint }): Promise<Credit[]>
+  /**
+   * Voids `account`'s credit in one epoch (a failed spot-check, relay/verification): what it was credited and
+   * anything credited to it later in that epoch is left out of `credits`. Idempotent.
+   */
+  voidCredits(key: { runId: Hex; epoch: bigint; account: Address; reason: string }): Promise<void>
   putEpoch(epoch: StoredEpoch): Promise<void>
   getEpoch(key: { runId: Hex; epoch: bigint }): Promise<StoredEpoch | undefined>
   /** Every posted claim of `account`, all runs and epochs. */
@@ -47,6 +52,7 @@ export function createMemoryCreditStore(): CreditStore {
   const seen = new Set<string>()
   const work = new Map<string, Map<Address, bigint>>()
   const epochs = new Map<string, StoredEpoch>()
+  const voided = new Set<string>()
   const epochKey = (runId: Hex, epoch: bigint) => `${runId.toLowerCase()}:${epoch}`
   return {
     async putLink(stored) {
@@ -66,7 +72,12 @@ export function createMemoryCreditStore(): CreditStore {
       return true
     },
     async credits({ runId, epoch }) {
-      return [...(work.get(epochKey(runId, epoch)) ?? [])].map(([account, w]) => ({ account, work: w }))
+      return [...(work.get(epochKey(runId, epoch)) ?? [])]
+        .filter(([account]) => !voided.has(`${epochKey(runId, epoch)}:${account.toLowerCase()}`))
+        .map(([account, w]) => ({ account, work: w }))
+    },
+    async voidCredits({ runId, epoch, account }) {
+      voided.add(`${epochKey(runId, epoch)}:${account.toLowerCase()}`)
     },
     async putEpoch(stored) {
       epochs.set(epochKey(stored.runId, stored.epoch), structuredClone(stored))

@@ -161,6 +161,34 @@ describe('settlement service', () => {
     expect((await service.closeEpoch({ runId: key, epoch: 2n })).status).toBe('empty')
   })
 
+  it('leaves a voided wallet (a failed spot-check) out of its epoch: the others share the pool', async () => {
+    const organizer = chain.wallet(chain.accounts[0]!)
+    const voidedRun = await createFundedRun({
+      walletClient: organizer,
+      publicClient: chain.publicClient,
+      distributor,
+      runId: runIdBytes('settlement-run-voided'),
+      coordinator: chain.accounts[1]!.address,
+      value: parseEther('1'),
+    })
+    const carol = await volunteer(2)
+    const dave = await volunteer(3)
+    for (const v of [carol, dave])
+      await service.submitPeerLink({ link: v.link, signature: v.linkSignature, peerSignature: v.peerSignature })
+    await service.submitContribution({ ...(await carol.contribute(0n, 100n)), runKey: voidedRun })
+    await service.submitContribution({ ...(await dave.contribute(0n, 100n)), runKey: voidedRun })
+    await service.store.voidCredits({
+      runId: voidedRun,
+      epoch: 0n,
+      account: carol.wallet.address,
+      reason: 'replay-mismatch',
+    })
+    // Credited after the void, in the same epoch: still left out.
+    await service.submitContribution({ ...(await carol.contribute(1n, 100n)), runKey: voidedRun })
+    const posted = await service.closeEpoch({ runId: voidedRun, epoch: 0n, pool: parseEther('1') })
+    expect(posted.claims.map((c) => [c.account, c.amount])).toEqual([[dave.wallet.address, parseEther('1')]])
+  })
+
   it('refuses a link hijack: a wallet that does not hold the peer key cannot link (or re-link) that peer', async () => {
     const alice = await volunteer(2)
     const mallory = await volunteer(5)

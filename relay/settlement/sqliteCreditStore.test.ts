@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { type Address, getAddress, type Hex, keccak256, toHex } from 'viem'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { PeerLink } from '../../core/receipts/types.ts'
+import { createMemoryCreditStore } from './creditStore.ts'
 import { createSqliteCreditStore, type SqliteCreditStore } from './sqliteCreditStore.ts'
 
 const runId = keccak256(toHex('run-a'))
@@ -52,6 +53,26 @@ describe('createSqliteCreditStore', () => {
       { account: bob, work: 7n },
     ])
     expect(await b.credits({ runId, epoch: 1n })).toEqual([])
+  })
+
+  it('leaves a voided account out of its epoch, before and after a reopen, and credits later in it too', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'credits-'))
+    const memory = createMemoryCreditStore()
+    const a = store()
+    for (const s of [a, memory]) {
+      await s.addCredit({ runId, epoch: 0n, round: 0n, peerId: 'p1', account: alice, work: 5n })
+      await s.addCredit({ runId, epoch: 0n, round: 0n, peerId: 'p2', account: bob, work: 7n })
+      await s.addCredit({ runId, epoch: 1n, round: 2n, peerId: 'p1', account: alice, work: 3n })
+      // Checksum casing must not matter.
+      await s.voidCredits({ runId, epoch: 0n, account: alice.toLowerCase() as Address, reason: 'replay-mismatch' })
+      await s.voidCredits({ runId, epoch: 0n, account: alice, reason: 'again' })
+      await s.addCredit({ runId, epoch: 0n, round: 1n, peerId: 'p1', account: alice, work: 5n })
+      expect(await s.credits({ runId, epoch: 0n })).toEqual([{ account: bob, work: 7n }])
+      expect(await s.credits({ runId, epoch: 1n })).toEqual([{ account: alice, work: 3n }])
+    }
+    a.close()
+    open.length = 0
+    expect(await store().credits({ runId, epoch: 0n })).toEqual([{ account: bob, work: 7n }])
   })
 
   it('keeps the newest link per peer with bigints intact', async () => {

@@ -45,6 +45,13 @@ CREATE TABLE IF NOT EXISTS claims (
   PRIMARY KEY (run_id, epoch, account)
 );
 CREATE INDEX IF NOT EXISTS claims_account ON claims (account);
+CREATE TABLE IF NOT EXISTS voided (
+  run_id TEXT NOT NULL,
+  epoch TEXT NOT NULL,
+  account TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  PRIMARY KEY (run_id, epoch, account)
+);
 `
 
 export type SqliteCreditStore = CreditStore & {
@@ -79,7 +86,13 @@ export function createSqliteCreditStore({ path }: { path: string }): SqliteCredi
        VALUES (@runId, @round, @peerId, @epoch, @account, @work)`,
     ),
     credits: db.prepare<[string, string], { account: string; work: string }>(
-      'SELECT account, work FROM credits WHERE run_id = ? AND epoch = ? ORDER BY rowid',
+      `SELECT c.account, c.work FROM credits c
+       WHERE c.run_id = ? AND c.epoch = ? AND NOT EXISTS (
+         SELECT 1 FROM voided v WHERE v.run_id = c.run_id AND v.epoch = c.epoch AND v.account = lower(c.account))
+       ORDER BY c.rowid`,
+    ),
+    voidCredits: db.prepare(
+      'INSERT OR IGNORE INTO voided (run_id, epoch, account, reason) VALUES (@runId, @epoch, @account, @reason)',
     ),
     getEpoch: db.prepare<
       [string, string],
@@ -167,6 +180,14 @@ export function createSqliteCreditStore({ path }: { path: string }): SqliteCredi
         sums.set(account, (sums.get(account) ?? 0n) + BigInt(row.work))
       }
       return [...sums].map(([account, work]) => ({ account, work }))
+    },
+    async voidCredits({ runId, epoch, account, reason }) {
+      q.voidCredits.run({
+        runId: runId.toLowerCase(),
+        epoch: epoch.toString(),
+        account: account.toLowerCase(),
+        reason,
+      })
     },
     async putEpoch(stored) {
       putEpoch(stored)

@@ -75,6 +75,8 @@ export class SettlementWire {
   private readonly crediting = new Set<Promise<unknown>>()
   /** Epoch closes run one after another (each posts a transaction with the same key). */
   private closing: Promise<unknown> = Promise.resolve()
+  /** What an epoch's close waits for besides credits (relay/verification: its rounds' open spot-checks). */
+  private readonly holds: ((runId: string, lastRound: number) => Promise<unknown>)[] = []
   /** Epochs whose close failed (RPC down, run without a pool): retried at the next epoch boundary. */
   private readonly retry = new Map<string, { runId: string; epoch: bigint }>()
 
@@ -114,8 +116,8 @@ export class SettlementWire {
     return runKey({ organizer, runId })
   }
 
-  /** The wallet a peer id is linked to, if any (the coordinator's per-wallet admission limit). */
-  walletOf(peerId: string): Address | undefined {
+  /** The wallet a peer id is linked to, if any, synchronously (the coordinator's per-wallet admission limit). */
+  linkedWallet(peerId: string): Address | undefined {
     return this.store.walletOf(peerId)
   }
 
@@ -162,6 +164,8 @@ export class SettlementWire {
     const targets = [...this.retry.values(), { runId, epoch }]
     this.retry.clear()
     const next = this.closing.then(async () => {
+      const lastRound = (t: { epoch: bigint }) => Number((t.epoch + 1n) * this.rpe - 1n)
+      await Promise.allSettled(targets.flatMap((t) => this.holds.map((hold) => hold(t.runId, lastRound(t)))))
       await Promise.allSettled([...this.crediting])
       for (const t of targets) {
         try {
@@ -186,6 +190,34 @@ export class SettlementWire {
     })
     this.closing = next
     return next
+  }
+
+  /** Makes every epoch close wait for `hold(runId, lastRound of the epoch)` to settle first. */
+  holdEpochs(hold: (runId: string, lastRound: number) => Promise<unknown>): void {
+    this.holds.push(hold)
+  }
+
+  /** The wallet a peer id is linked to (its stored PeerLink), if any. */
+  async walletOf(peerId: string): Promise<Address | undefined> {
+    return (await this.store.getLink(peerId))?.link.wallet
+  }
+
+  /** Voids `wallet`'s credit in the epochs of `rounds` of a run (a failed spot-check); the rest of the run is kept. */
+  async voidWallet({
+    runId,
+    wallet,
+    rounds,
+    reason,
+  }: {
+    runId: string
+    wallet: Address
+    rounds: number[]
+    reason: string
+  }) {
+    const key = this.keyOf(runId)
+    const epochs = new Set(rounds.map((r) => this.settlement.epochOf(BigInt(r))))
+    for (const epoch of epochs) await this.store.voidCredits({ runId: key, epoch, account: wallet, reason })
+    log('voided %s in epochs %o of %s: %s', wallet, [...epochs], runId, reason)
   }
 
   /** Resolves once every credit and epoch close started so far has finished (tests, shutdown). */

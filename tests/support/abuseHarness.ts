@@ -21,8 +21,17 @@ import { adminApi, type RelayProcess } from './relayProcess.ts'
 export async function startFastRun(relay: RelayProcess, runId: string): Promise<void> {
   await adminApi(relay, '/api/runs', {
     id: runId,
-    // H=2: the fewest steps whose update clears verification's minimum gain early in the warmup.
-    config: { preset: 'tiny', innerSteps: 2, rounds: 100_000, quorum: 1, graceMs: 0, roundDeadlineMs: 20_000 },
+    // H=2: the fewest steps whose update clears verification's minimum gain early in the warmup. Scripted peers
+    // commit to no round-start state and answer no spot-check: none is challenged here (tests/replay.e2e.ts).
+    config: {
+      preset: 'tiny',
+      innerSteps: 2,
+      rounds: 100_000,
+      quorum: 1,
+      graceMs: 0,
+      roundDeadlineMs: 20_000,
+      challengeRate: 0,
+    },
   })
   await adminApi(relay, `/api/runs/${runId}/start`, {})
 }

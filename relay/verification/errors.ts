@@ -1,0 +1,6 @@
+import { BaseError } from '../../core/errors/base.ts'
+
+/** The relay could not gather a replay's inputs (checkpoint, ledger frame, corpus): its fault, not the peer's. */
+export class ReplayPrepareError extends BaseError {
+  override readonly name = 'ReplayPrepareError'
+}
