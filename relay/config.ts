@@ -33,10 +33,10 @@ export const DEFAULT_RELAY_CONFIG = {
   /** Wei split per epoch; empty = whatever the run's pool has left uncommitted. */
   epochPool: '',
   /**
-   * Score every acked update before it counts (core/verify: aggregate, quorum, credit). 'off' until the
-   * relay-process tests and the scripted attackers run against it (ARCHITECTURE.md, "Verification").
+   * Score every acked update before it counts (core/verify: aggregate, quorum, credit). 'off' only for
+   * measuring the relay without it (a relay that pays unverified work is not the product).
    */
-  verify: 'off' as 'on' | 'off',
+  verify: 'on' as 'on' | 'off',
 }
 export type RelayConfig = typeof DEFAULT_RELAY_CONFIG
 
