@@ -16,3 +16,17 @@ export async function initBackend(name: BackendName = 'wasm'): Promise<BackendNa
   await tf.ready()
   return name
 }
+
+/** `name`, or cpu when it does not initialise (logged by the caller's choice of `onFallback`). */
+export async function initBackendWithFallback(
+  name: BackendName,
+  onFallback: (error: Error) => void = () => {},
+): Promise<BackendName> {
+  try {
+    return await initBackend(name)
+  } catch (error) {
+    if (name === 'cpu') throw error
+    onFallback(error as Error)
+    return initBackend('cpu')
+  }
+}

@@ -22,6 +22,7 @@ import { Store } from './store/openStore.ts'
 import { createFileRunOrganizers } from './store/runOrganizers.ts'
 import { writeFileAtomic } from './store/writeFileAtomic.ts'
 import { Validator } from './validation/Validator.ts'
+import { UpdateScorer } from './verification/UpdateScorer.ts'
 
 /**
  * The relay process: libp2p relay node + coordinator service + SQLite ledger +
@@ -46,10 +47,12 @@ async function main(): Promise<void> {
   let service: CoordinatorService | undefined
   let wire: SettlementWire | undefined
   let logRoots: LogRootPoster | undefined
-  const coordinator = new Coordinator({ store, heartbeatMs: config.heartbeatMs })
+  // Every acked update is scored on the relay before it may count: enter the aggregate, the quorum, the credit.
+  const verifier = new UpdateScorer({ dataDir: config.dataDir })
+  const coordinator = new Coordinator({ store, verifier, heartbeatMs: config.heartbeatMs })
   const organizers = createFileRunOrganizers({ dataDir: config.dataDir })
   // Subscribers of the coordinator's events: the gossip publisher (the service, once started), settlement
-  // (credits accepted contributions, closes epochs on commits) and the validator (a held-out loss per commit).
+  // (credits each committed round's verified work, closes epochs) and the validator (a held-out loss per commit).
   const validator = new Validator({ store, dataDir: config.dataDir, coordinator })
   // The training log's root goes on chain with each epoch (after settlement's own transactions).
   coordinator.addEventListener('round:committed', (event) => logRoots?.onCommitted(event.detail))
@@ -169,6 +172,7 @@ async function main(): Promise<void> {
     await logRoots?.settled()
     await wire?.stop()
     await validator.stop()
+    await verifier.stop()
     await node.stop()
     store.close()
     out('Cumulus relay stopped')

@@ -37,6 +37,10 @@ import { nextGlobal } from '../core/round/nextGlobal.ts'
 import { eagerStart, type OverlapMode } from '../core/round/overlap.ts'
 import { peerShard, shardWindow } from '../core/round/peerWindows.ts'
 import { trainLocalRound } from '../core/round/trainLocalRound.ts'
+import { creditWeights, type Verdict } from '../core/verify/judgeUpdate.ts'
+import { createRoundVerifier } from '../core/verify/roundVerifier.ts'
+import { decodeUpdate } from '../core/wire/decodeUpdate.ts'
+import { type Attack, craftAttack, DEFAULT_ATTACK_SCALE } from './attacks.ts'
 
 export type SimulationOptions = {
   peers: number
@@ -66,6 +70,11 @@ export type SimulationOptions = {
   evalBatches?: number
   tokens: Uint8Array
   skipBaseline?: boolean
+  /** The last `byzantine` of `peers` are hostile: they do not train, they send `attack` (sim/attacks). */
+  byzantine?: number
+  attack?: Attack
+  /** The attack's strength (DEFAULT_ATTACK_SCALE when omitted). */
+  attackScale?: number
   onRound?: (event: RoundEvent) => void
   signal?: AbortSignal
 }
@@ -80,6 +89,10 @@ export type RoundEvent = {
   relativeError: number
   /** Updates the coordinator refused this round (admitUpdate). */
   rejected: number
+  /** Updates admitted but judged unverified this round (core/verify: no gain, copy). */
+  unverified: number
+  /** Each admitted update's score and verdict, in arrival order. */
+  judged: { peerId: string; verdict: Verdict; gain: number; heldOutGain: number; similarity: number }[]
   seconds: number
 }
 
@@ -108,6 +121,12 @@ export type SimulationResult = {
   cpuSeconds: number
   /** Validation loss of the committed global after each round. */
   valLossByRound: number[]
+  byzantine: number
+  attack: Attack | null
+  /** Share of the run's credit (core/verify creditWeights × the assignment) the hostile peers earned. */
+  hostileCreditShare: number
+  /** Verdicts of every admitted update over the run, by kind. */
+  verdicts: Record<Verdict, number>
 }
 
 type SimPeer = {
@@ -175,6 +194,18 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const valLossByRound: number[] = []
   const rebaseStep = options.eagerRebaseStep ?? eagerRebaseBy(innerSteps)
   let tokensPerPeer = 0
+  const byzantine = options.byzantine ?? 0
+  if (!Number.isInteger(byzantine) || byzantine < 0 || byzantine >= peers)
+    throw new RangeError(`byzantine must be an integer in [0, peers), got ${byzantine}`)
+  const honestPeers = simPeers.slice(0, peers - byzantine)
+  const hostilePeers = simPeers.slice(peers - byzantine)
+  const attack = options.attack ?? 'zero'
+  const attackScale = options.attackScale ?? DEFAULT_ATTACK_SCALE[attack]
+  // The verifier's model is separate from the peers' (it holds base − delta while they train).
+  const verifierModel = createGpt(modelConfig, { parameters: initial })
+  const secret = `sim-verifier-${run.seed}`
+  const credit = new Map<string, number>()
+  const verdicts: Record<Verdict, number> = { verified: 0, 'no-gain': 0, copy: 0 }
 
   try {
     for (let round = 0; round < rounds; round++) {
@@ -183,7 +214,18 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       const sent: number[] = []
       const errors: number[] = []
       let trainLoss = 0
-      for (const peer of simPeers) {
+      const verifier = createRoundVerifier({
+        model: verifierModel,
+        secret,
+        runId,
+        round,
+        base: outer.parameters,
+        train,
+        validation,
+        assignment: { seed: run.seed, shards: run.shards, steps: innerSteps, batchSize: config.batchSize },
+      })
+      const received: { peerId: string; bytes: Uint8Array }[] = []
+      for (const peer of honestPeers) {
         // Eager overlap: a peer whose last update was accepted starts from its eager start, and the round's
         // committed base (already computed here) lands `rebaseStep` steps in.
         const eager =
@@ -216,16 +258,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         trainLoss += local.losses.at(-1) ?? Number.NaN
         sent.push(local.bytes.length)
         errors.push(local.relativeError)
-        const admitted = admitUpdate({
-          bytes: local.bytes,
-          layout,
-          round,
-          robust: run.robust,
-          referenceNorm,
-          maxBytes: MAX_UPDATE_BYTES,
-        })
-        peer.lastUpdate = admitted.ok ? admitted.delta : null
-        if (admitted.ok) accepted.push({ peerId: peer.id, delta: admitted.delta })
+        received.push({ peerId: peer.id, bytes: local.bytes })
         peer.measurements.push({
           uploadBytesPerSecond,
           relativeError: local.relativeError,
@@ -241,6 +274,49 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
           targets,
         }).settings
       }
+      // Hostile peers answer after seeing the honest frames (the worst case for copies and crafted updates).
+      const honest = received.map(({ bytes }) => ({
+        bytes,
+        delta: decodeUpdate(bytes, { layout, maxBytes: MAX_UPDATE_BYTES }).delta,
+      }))
+      for (const [index, peer] of hostilePeers.entries()) {
+        const bytes = craftAttack({ attack, scale: attackScale, honest, index, layout, round, seed: run.seed })
+        peer.bytes += bytes.length
+        received.push({ peerId: peer.id, bytes })
+      }
+      // The relay's path, in arrival order: admission (core/round/admitUpdate), then verification (core/verify).
+      const gains = new Map<string, number>()
+      let unverified = 0
+      const judged: RoundEvent['judged'] = []
+      for (const { peerId, bytes } of received) {
+        const admitted = admitUpdate({
+          bytes,
+          layout,
+          round,
+          robust: run.robust,
+          referenceNorm,
+          maxBytes: MAX_UPDATE_BYTES,
+        })
+        const peer = simPeers.find((p) => p.id === peerId)!
+        peer.lastUpdate = admitted.ok ? admitted.delta : null
+        if (!admitted.ok) continue
+        const { score, judgement } = await verifier.verify(peerId, admitted.delta)
+        verdicts[judgement.verdict]++
+        judged.push({
+          peerId,
+          verdict: judgement.verdict,
+          gain: score.gain,
+          heldOutGain: score.heldOutGain,
+          similarity: judgement.similarity,
+        })
+        if (judgement.verdict !== 'verified') {
+          unverified++
+          continue
+        }
+        gains.set(peerId, score.gain)
+        accepted.push({ peerId, delta: admitted.delta })
+      }
+      for (const [peerId, weight] of creditWeights(gains)) credit.set(peerId, (credit.get(peerId) ?? 0) + weight)
       if (accepted.length > 0) {
         accepted.sort((a, b) => (a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0))
         const reduced = aggregateUpdates({
@@ -258,16 +334,25 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       options.onRound?.({
         round,
         valLoss,
-        trainLoss: trainLoss / peers,
+        trainLoss: trainLoss / honestPeers.length,
         bytesPerPeer: sent,
         encodings: simPeers.map((peer) => peer.encoding),
         relativeError: errors.reduce((a, b) => a + b, 0) / errors.length,
-        rejected: peers - accepted.length,
+        rejected: received.length - accepted.length - unverified,
+        unverified,
+        judged,
         seconds: (performance.now() - roundStarted) / 1000,
       })
     }
   } finally {
     for (const peer of simPeers) if (peer.optimizer) disposeAdamwState(peer.optimizer)
+    verifierModel.dispose()
+  }
+  let totalCredit = 0
+  let hostileCredit = 0
+  for (const [peerId, c] of credit) {
+    totalCredit += c
+    if (hostilePeers.some((p) => p.id === peerId)) hostileCredit += c
   }
   const valLoss = valLossByRound.at(-1) ?? initialValLoss
   const dilocoSeconds = (performance.now() - started) / 1000
@@ -314,12 +399,16 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     baselineBytesPerPeer,
     compressionRatio: bytesPerPeer > 0 ? baselineBytesPerPeer / bytesPerPeer : Number.POSITIVE_INFINITY,
     gap: baselineValLoss === null ? null : (valLoss - baselineValLoss) / baselineValLoss,
-    tokensPerPeer: tokensPerPeer / peers,
+    tokensPerPeer: tokensPerPeer / honestPeers.length,
     dilocoSeconds,
     baselineSeconds,
     wallSeconds: (performance.now() - started) / 1000,
     cpuSeconds: (user + system) / 1e6,
     valLossByRound,
+    byzantine,
+    attack: byzantine > 0 ? attack : null,
+    hostileCreditShare: totalCredit > 0 ? hostileCredit / totalCredit : 0,
+    verdicts,
   }
 }
 

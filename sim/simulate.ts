@@ -13,8 +13,9 @@ import { isPresetName } from '../core/model/config.ts'
 import { OVERLAP_MODES, type OverlapMode } from '../core/round/overlap.ts'
 import { loadCorpus } from '../node/corpus.ts'
 import { type BackendName, initBackend } from '../node/tfjsBackend.ts'
+import { ATTACKS, type Attack } from './attacks.ts'
 import { formatBytes } from './format.ts'
-import { runSimulation, type SimulationResult } from './runSimulation.ts'
+import { type RoundEvent, runSimulation, type SimulationResult } from './runSimulation.ts'
 
 const COMPRESSION_MODES: readonly CompressionMode[] = ['none', 'int8', 'int4', 'lowrank', 'adaptive']
 
@@ -68,7 +69,11 @@ const USAGE = `usage: npm run simulate -- [options]
   --shards N           contiguous shards of the training split (the run default)
   --overlap MODE       sync | delay | eager: how a round's reduction overlaps the next round (the run default, eager)
   --lr, --baseline-lr, --outer-lr, --outer-momentum, --warmup, --batch-size, --bandwidth, --max-bytes
-  --no-baseline        skip the data-parallel baseline
+  --byzantine K        the last K of --peers are hostile: they send --attack instead of training (0)
+  --attack A           zero | noise | signflip | scale | copy (zero)
+  --attack-scale S     the attack's strength (signflip 2, scale 20, noise 1 × the honest median norm)
+                       with K > 0 a clean run (the honest peers alone, same seed) follows, for cleanValLoss
+  --no-baseline        skip the data-parallel baseline (always skipped with --byzantine)
   --json               last line is one JSON object with the results`
 
 async function main(): Promise<void> {
@@ -97,6 +102,9 @@ async function main(): Promise<void> {
       overlap: { type: 'string' },
       shards: { type: 'string' },
       'eager-rebase-step': { type: 'string' },
+      byzantine: { type: 'string' },
+      attack: { type: 'string' },
+      'attack-scale': { type: 'string' },
       'no-baseline': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -134,14 +142,20 @@ async function main(): Promise<void> {
   if (overlap !== undefined && !OVERLAP_MODES.includes(overlap))
     fail(`--overlap must be one of ${OVERLAP_MODES.join(', ')}, got '${values.overlap}'`)
 
+  const byzantine = values.byzantine === undefined ? 0 : Number(values.byzantine)
+  if (!Number.isInteger(byzantine) || byzantine < 0 || byzantine >= peers)
+    fail(`--byzantine must be an integer in [0, --peers), got '${values.byzantine}'`)
+  const attack = (values.attack ?? 'zero') as Attack
+  if (!ATTACKS.includes(attack)) fail(`--attack must be one of ${ATTACKS.join(', ')}, got '${values.attack}'`)
+  const attackScale = positiveNumber('attack-scale', values['attack-scale'])
+
   await initBackend(backend)
   const tokens = await loadCorpus({ file: values.corpus, maxBytes })
   const log = values.json ? (line: string) => console.error(line) : (line: string) => console.log(line)
   log(
     `simulate: ${peers} peers, ${rounds} rounds × H=${innerSteps}, preset ${preset}, ${compression}, ${backend}, ${tokens.length} corpus bytes`,
   )
-  const result = await runSimulation({
-    peers,
+  const common = {
     rounds,
     innerSteps,
     preset,
@@ -162,14 +176,32 @@ async function main(): Promise<void> {
     ...(overlap ? { overlap } : {}),
     ...(shards !== undefined ? { run: { shards } } : {}),
     ...(eagerRebaseStep !== undefined ? { eagerRebaseStep } : {}),
-    skipBaseline: values['no-baseline'],
-    onRound: (event) =>
+    onRound: (event: RoundEvent) =>
       log(
         `round ${String(event.round + 1).padStart(3)}  val ${event.valLoss.toFixed(4)}  train ${event.trainLoss.toFixed(4)}  ` +
           `sent/peer ${formatBytes(event.bytesPerPeer.reduce((a, b) => a + b, 0) / event.bytesPerPeer.length)}  ` +
-          `rank ${event.encodings[0]?.rank} int${event.encodings[0]?.bits}  err ${event.relativeError.toFixed(2)}  ${event.seconds.toFixed(1)} s`,
+          `rank ${event.encodings[0]?.rank} int${event.encodings[0]?.bits}  err ${event.relativeError.toFixed(2)}  ` +
+          `unverified ${event.unverified}  ${event.seconds.toFixed(1)} s\n    ` +
+          event.judged
+            .map((j) => `${j.peerId.slice(-2)} ${j.verdict} gain ${j.gain.toFixed(3)} cos ${j.similarity.toFixed(2)}`)
+            .join(' | '),
       ),
+  }
+  const result: SimulationResult & { cleanValLoss?: number } = await runSimulation({
+    ...common,
+    peers,
+    skipBaseline: values['no-baseline'] || byzantine > 0,
+    ...(byzantine > 0 ? { byzantine, attack, ...(attackScale !== undefined ? { attackScale } : {}) } : {}),
   })
+  if (byzantine > 0) {
+    log(`clean run: the ${peers - byzantine} honest peers alone, same seed`)
+    const clean = await runSimulation({ ...common, peers: peers - byzantine, skipBaseline: true })
+    result.cleanValLoss = clean.valLoss
+    log(
+      `attack ${attack}: val ${result.valLoss.toFixed(4)} vs clean ${clean.valLoss.toFixed(4)} ` +
+        `(${(100 * (result.valLoss / clean.valLoss - 1)).toFixed(2)}%), hostile credit share ${result.hostileCreditShare}`,
+    )
+  }
   if (values.json) {
     printSummaryTo(result, log)
     console.log(JSON.stringify(result))

@@ -85,7 +85,7 @@ describe('rounds', () => {
     let s = runWithPeers(4, { quorum: 0.5 })
     for (const id of ['p0', 'p1']) {
       expect(checkSubmission(s, { meta: meta(id), now: 10 })).toBeNull()
-      s = recordAcceptedUpdate(s, { peerId: id, updateHash: H1, norm: 1, stats, receivedAt: 10 })
+      s = recordAcceptedUpdate(s, { peerId: id, updateHash: H1, norm: 1, stats, verdict: 'verified', receivedAt: 10 })
     }
     expect(roundReadiness(s, { now: 50 })).toEqual({ action: 'wait', until: 110 })
     expect(roundReadiness(s, { now: 110 })).toEqual({ action: 'close', why: 'quorum' })
@@ -97,7 +97,7 @@ describe('rounds', () => {
 
   it('an expired peer no longer holds the quorum hostage', () => {
     let s = runWithPeers(2, { quorum: 1 })
-    s = recordAcceptedUpdate(s, { peerId: 'p0', updateHash: H1, norm: 1, stats, receivedAt: 10 })
+    s = recordAcceptedUpdate(s, { peerId: 'p0', updateHash: H1, norm: 1, stats, verdict: 'verified', receivedAt: 10 })
     expect(s.open?.quorumAt).toBeNull()
     s = heartbeatPeer(s, { peerId: 'p0', now: 20_000 })
     s = refreshQuorum(expirePeers(s, { now: 20_000, heartbeatMs: 5000, maxMissed: 3 }).state, { now: 20_000 })
@@ -123,11 +123,11 @@ describe('hostile peer', () => {
     expect(checkSubmission(s, { meta: meta('p0', { runId: 'other' }), now: 1 })).toBe('unknown-run')
     expect(checkSubmission(s, { meta: meta('stranger'), now: 1 })).toBe('not-a-member')
     expect(checkSubmission(s, { meta: meta('p0'), now: 5000 })).toBe('late')
-    s = recordAcceptedUpdate(s, { peerId: 'p0', updateHash: H1, norm: 1, stats, receivedAt: 1 })
+    s = recordAcceptedUpdate(s, { peerId: 'p0', updateHash: H1, norm: 1, stats, verdict: 'verified', receivedAt: 1 })
     expect(checkSubmission(s, { meta: meta('p0'), now: 2 })).toBe('duplicate')
-    expect(() => recordAcceptedUpdate(s, { peerId: 'p0', updateHash: H1, norm: 1, stats, receivedAt: 1 })).toThrowError(
-      expect.objectContaining({ name: 'RoundStateError' }),
-    )
+    expect(() =>
+      recordAcceptedUpdate(s, { peerId: 'p0', updateHash: H1, norm: 1, stats, verdict: 'verified', receivedAt: 1 }),
+    ).toThrowError(expect.objectContaining({ name: 'RoundStateError' }))
   })
 
   it('rejects NaN, Infinity, wrong size and huge norms', () => {

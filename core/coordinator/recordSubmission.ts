@@ -1,4 +1,5 @@
 import type { RejectReason } from '../protocol/messages.ts'
+import type { Verdict } from '../verify/judgeUpdate.ts'
 import { RoundStateError } from './errors.ts'
 import type { AcceptedUpdate, RunState } from './types.ts'
 
@@ -16,6 +17,22 @@ export function recordAcceptedUpdate(state: RunState, update: AcceptedUpdate): R
   return { ...state, open: { ...open, accepted, quorumAt } }
 }
 
+/**
+ * Records what verification concluded about an accepted update; a verified one may complete the quorum.
+ * Ignored when the update is not (or no longer) in the open round.
+ */
+export function recordVerdict(
+  state: RunState,
+  { peerId, verdict, gain, now }: { peerId: string; verdict: Verdict; gain: number; now: number },
+): RunState {
+  const open = state.open
+  const update = open?.accepted[peerId]
+  if (!open || !update || update.verdict !== 'pending') return state
+  const accepted = { ...open.accepted, [peerId]: { ...update, verdict, gain } }
+  const quorumAt = open.quorumAt ?? (quorumMet(state, accepted) ? now : null)
+  return { ...state, open: { ...open, accepted, quorumAt } }
+}
+
 export function recordRejection(
   state: RunState,
   { peerId, reason, at }: { peerId: string; reason: RejectReason; at: number },
@@ -28,14 +45,19 @@ export function recordRejection(
 }
 
 /**
- * Quorum: accepted work from at least `quorum` of the peers that were given work
- * AND are still members (a tab that vanished does not hold the round hostage),
- * and at least `minContributions`.
+ * Quorum counts verified work, not identities: verified updates from at least `quorum` of the peers that
+ * were given work, are still members (a tab that vanished does not hold the round hostage) and were not
+ * caught sending junk (zeros, copies: they cannot stall the round either), and at least `minContributions`.
+ * A flood of junk identities therefore neither fills the quorum nor closes the round on an honest tab.
  */
-function quorumMet(state: RunState, accepted: Record<string, unknown>): boolean {
+function quorumMet(state: RunState, accepted: Record<string, AcceptedUpdate>): boolean {
   const open = state.open!
-  const live = Object.keys(open.assigned).filter((id) => state.peers[id] || accepted[id]).length
-  const count = Object.keys(accepted).length
+  const live = Object.keys(open.assigned).filter((id) => {
+    const update = accepted[id]
+    if (update) return update.verdict === 'verified' || update.verdict === 'pending'
+    return Boolean(state.peers[id])
+  }).length
+  const count = Object.values(accepted).filter((u) => u.verdict === 'verified').length
   return count >= state.config.minContributions && count >= Math.ceil(state.config.quorum * live)
 }
 

@@ -1,5 +1,6 @@
 import type { Backend, RejectReason, RunCompression, UpdateStats } from '../protocol/messages.ts'
 import type { OverlapMode } from '../round/overlap.ts'
+import type { Verdict } from '../verify/judgeUpdate.ts'
 
 export type RobustConfig = {
   clipFactor: number
@@ -48,6 +49,13 @@ export type AcceptedUpdate = {
   norm: number
   stats: UpdateStats
   receivedAt: number
+  /**
+   * What verification (core/verify) concluded: 'pending' until the update is scored. Only 'verified' work
+   * enters the aggregate, counts towards the quorum and earns credit.
+   */
+  verdict: 'pending' | Verdict
+  /** Loss drop on the peer's own windows (core/verify/scoreUpdate), once scored. */
+  gain?: number
 }
 
 export type Rejection = { peerId: string; reason: RejectReason; at: number }

@@ -171,6 +171,10 @@ export const rejectReasonSchema = z.enum([
   'wrong-base',
   'late',
   'duplicate',
+  /** The same update bytes as another peer's in this round. */
+  'copy',
+  /** Admission limit: too many peers of this run from one address or one wallet. */
+  'too-many-peers',
   'too-large',
   'size-mismatch',
   'hash-mismatch',

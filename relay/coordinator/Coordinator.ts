@@ -3,12 +3,13 @@ import { assignmentFor } from '../../core/coordinator/assignmentFor.ts'
 import { HEARTBEAT_INTERVAL_MS, MAX_MISSED_HEARTBEATS } from '../../core/coordinator/constants.ts'
 import { expirePeers, heartbeatPeer, joinPeer, leavePeer } from '../../core/coordinator/membership.ts'
 import { assignPeer } from '../../core/coordinator/openRound.ts'
-import { refreshQuorum } from '../../core/coordinator/recordSubmission.ts'
+import { recordVerdict, refreshQuorum } from '../../core/coordinator/recordSubmission.ts'
 import { roundReadiness } from '../../core/coordinator/roundReadiness.ts'
 import type { RunAction } from '../../core/coordinator/setRunStatus.ts'
 import type { RunState } from '../../core/coordinator/types.ts'
+import { logger } from '../../core/log.ts'
 import type { ParameterLayout } from '../../core/model/layout.ts'
-import { PROTOCOL_VERSION } from '../../core/protocol/constants.ts'
+import { MAX_UPDATE_BYTES, PROTOCOL_VERSION } from '../../core/protocol/constants.ts'
 import type {
   Ack,
   Backend,
@@ -22,14 +23,23 @@ import type {
   Submit,
   Welcome,
 } from '../../core/protocol/messages.ts'
+import { decodeUpdate } from '../../core/wire/decodeUpdate.ts'
 import type { Store } from '../store/openStore.ts'
+import type { UpdateVerifier } from '../verification/types.ts'
 import { commitRound } from './commitRound.ts'
 import type { CoordinatorEvents } from './events.ts'
 import { type Live, RunRegistry } from './runRegistry.ts'
 import { type ReadUpdateBytes, SubmissionIntake } from './submissionIntake.ts'
 
+const log = logger('relay:coordinator')
+
 export type CoordinatorOptions = {
   store: Store
+  /**
+   * Scores every acked update before it may count (relay/verification/UpdateScorer). Without one, acked
+   * updates count at once (unit tests of the state machine; never the relay binary).
+   */
+  verifier?: UpdateVerifier
   now?: () => number
   heartbeatMs?: number
   maxMissed?: number
@@ -66,15 +76,89 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
   private readonly now: () => number
   private readonly runs: RunRegistry
   private readonly intake: SubmissionIntake
+  private readonly verifier: UpdateVerifier | undefined
+  /** Verification runs one update at a time, in arrival order (copies are judged against earlier updates). */
+  private verifying: Promise<void> = Promise.resolve()
 
   constructor(options: CoordinatorOptions) {
     super()
     this.store = options.store
+    this.verifier = options.verifier
     this.now = options.now ?? Date.now
     this.heartbeatMs = options.heartbeatMs ?? HEARTBEAT_INTERVAL_MS
     this.maxMissed = options.maxMissed ?? MAX_MISSED_HEARTBEATS
-    this.runs = new RunRegistry({ store: this.store, now: this.now })
-    this.intake = new SubmissionIntake({ runs: this.runs, store: this.store, now: this.now, events: this })
+    this.runs = new RunRegistry({ store: this.store, now: this.now, verifying: Boolean(this.verifier) })
+    this.intake = new SubmissionIntake({
+      runs: this.runs,
+      store: this.store,
+      now: this.now,
+      events: this,
+      ...(this.verifier ? { onPending: (live: Live, peerId: string) => this.queueVerification(live, peerId) } : {}),
+    })
+    // Updates re-admitted after a restart are scored again.
+    for (const live of this.runs.all())
+      for (const [peerId, update] of Object.entries(live.state.open?.accepted ?? {}))
+        if (update.verdict === 'pending') this.queueVerification(live, peerId)
+  }
+
+  /** Resolves when every queued verification has finished (tests, shutdown). */
+  verified(): Promise<void> {
+    return this.verifying
+  }
+
+  private queueVerification(live: Live, peerId: string): void {
+    const verifier = this.verifier!
+    const round = live.state.open!.round
+    const runId = live.state.id
+    const waiting = () =>
+      !live.closing && live.state.open?.round === round && live.state.open.accepted[peerId]?.verdict === 'pending'
+    this.verifying = this.verifying.then(async () => {
+      // The round closed (or is closing, or re-opened) before its turn: it stays out, unscored.
+      if (!waiting()) return
+      try {
+        // The durable frame, decoded for the scorer only; the reducer thread decodes its own copy.
+        const frame = this.store.contributionFrame(runId, round, peerId)
+        const { delta } = decodeUpdate(frame, { layout: live.layout, maxBytes: MAX_UPDATE_BYTES })
+        const { score, judgement } = await verifier.verify({
+          runId,
+          round,
+          peerId,
+          config: live.state.config,
+          base: live.outer.parameters,
+          delta,
+        })
+        if (!waiting()) return
+        const now = this.now()
+        if (judgement.verdict === 'verified') live.reducer.admitToAggregate(peerId)
+        live.state = recordVerdict(live.state, { peerId, verdict: judgement.verdict, gain: score.gain, now })
+        this.store.recordScore({
+          runId,
+          round,
+          peerId,
+          verdict: judgement.verdict,
+          gain: score.gain,
+          heldOutGain: score.heldOutGain,
+          similarity: judgement.similarity,
+          copyOf: judgement.copyOf ?? null,
+          at: now,
+        })
+        this.safeDispatchEvent('contribution:verified', {
+          detail: {
+            runId,
+            round,
+            peerId,
+            verdict: judgement.verdict,
+            gain: score.gain,
+            heldOutGain: score.heldOutGain,
+            similarity: judgement.similarity,
+            ...(judgement.copyOf ? { copyOf: judgement.copyOf } : {}),
+            at: now,
+          },
+        })
+      } catch (error) {
+        log.error('verification of %s round %d from %s failed: %O', runId, round, peerId, error)
+      }
+    })
   }
 
   createRun(init: { config: unknown; id?: string; parameters?: Float32Array }): RunStatus {

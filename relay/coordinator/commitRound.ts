@@ -1,4 +1,5 @@
 import { closeRound } from '../../core/coordinator/closeRound.ts'
+import { roundTokenBudget } from '../../core/coordinator/roundTokenBudget.ts'
 import { logger } from '../../core/log.ts'
 import type { Store } from '../store/openStore.ts'
 import type { RoundCommitted } from './events.ts'
@@ -22,7 +23,11 @@ export type CommitRoundParameters = {
  */
 export async function commitRound(live: Live, { store, why, now }: CommitRoundParameters): Promise<RoundCommitted> {
   const open = live.state.open!
-  const peers = Object.keys(open.accepted).sort()
+  // Verified work only (core/verify): junk, copies and updates still unscored at the close stay out; the
+  // verified ones are exactly what the reducer has been given (RoundReducer.admitToAggregate).
+  const peers = Object.keys(open.accepted)
+    .filter((p) => open.accepted[p]!.verdict === 'verified')
+    .sort()
   const runId = live.state.id
   const path = store.checkpointPath(runId, open.round + 1)
   const {
@@ -50,7 +55,8 @@ export async function commitRound(live: Live, { store, why, now }: CommitRoundPa
       closed_at: now,
       close_reason: why,
       rejected: committed.rejected.length,
-      tokens: accepted.reduce((n, c) => n + c.stats.tokens, 0),
+      // The assignment's work per verified update, never what tabs say about themselves.
+      tokens: Number(roundTokenBudget(state.config) ?? 0n) * peers.length,
       mean_loss: accepted.length ? accepted.reduce((n, c) => n + c.stats.loss, 0) / accepted.length : null,
       update_bytes: live.updateBytes,
       global_bytes: frame.byteLength,
@@ -75,6 +81,7 @@ export async function commitRound(live: Live, { store, why, now }: CommitRoundPa
     parameters: outer.parameters,
     frame,
     acceptedPeers: peers,
+    gains: Object.fromEntries(peers.map((p) => [p, open.accepted[p]!.gain ?? 0])),
     medianNorm,
     closeReason: why,
     status: state.status,

@@ -1,5 +1,6 @@
 import type { RunStatusName } from '../../core/coordinator/types.ts'
 import type { RejectReason, Submit } from '../../core/protocol/messages.ts'
+import type { Verdict } from '../../core/verify/judgeUpdate.ts'
 
 /** A submission that is durable in the ledger and acknowledged to its tab. */
 export type ContributionAccepted = {
@@ -25,6 +26,21 @@ export type ContributionRejected = {
   at: number
 }
 
+/** What verification (core/verify) concluded about an acked update. */
+export type ContributionVerified = {
+  runId: string
+  round: number
+  peerId: string
+  verdict: Verdict
+  /** Loss drop on a secret sample of the peer's own windows, and on a held-out batch (nats). */
+  gain: number
+  heldOutGain: number
+  /** Highest cosine to an earlier update of the round; `copyOf` names the original of a copy. */
+  similarity: number
+  copyOf?: string
+  at: number
+}
+
 /** A round whose checkpoint is durable and whose commit row is written. */
 export type RoundCommitted = {
   runId: string
@@ -38,8 +54,10 @@ export type RoundCommitted = {
   parameters: Float32Array
   /** core/wire global-update frame that takes the previous global to `parameters` (what is gossiped). */
   frame: Uint8Array
-  /** Accepted peers in peer-id order, the order their updates were reduced in. */
+  /** Verified peers in peer-id order, the order their updates were reduced in. */
   acceptedPeers: string[]
+  /** Each reduced update's loss drop on its own windows (core/verify), by peer: what credit is weighted by. */
+  gains: Record<string, number>
   medianNorm: number
   /** Why it closed (quorum, deadline, ...). */
   closeReason: string
@@ -55,5 +73,6 @@ export type RoundCommitted = {
 export type CoordinatorEvents = {
   'contribution:accepted': CustomEvent<ContributionAccepted>
   'contribution:rejected': CustomEvent<ContributionRejected>
+  'contribution:verified': CustomEvent<ContributionVerified>
   'round:committed': CustomEvent<RoundCommitted>
 }

@@ -37,7 +37,12 @@ export type Live = {
   persisting: number
 }
 
-export type RunRegistryInit = { store: Store; now: () => number }
+export type RunRegistryInit = {
+  store: Store
+  now: () => number
+  /** Whether accepted updates wait for verification before they count (a verifier is wired). */
+  verifying?: boolean
+}
 
 /**
  * Every run the relay coordinates: created here (round-0 checkpoint + run row), reloaded at start from
@@ -47,10 +52,12 @@ export class RunRegistry {
   private readonly runs = new Map<string, Live>()
   private readonly store: Store
   private readonly now: () => number
+  readonly verifying: boolean
 
-  constructor({ store, now }: RunRegistryInit) {
+  constructor({ store, now, verifying = false }: RunRegistryInit) {
     this.store = store
     this.now = now
+    this.verifying = verifying
     this.resume()
   }
 
@@ -95,8 +102,11 @@ export class RunRegistry {
         norm: row.norm,
         stats: { loss: row.loss, tokens: row.tokens, steps: row.steps, durationMs: row.duration_ms },
         receivedAt: now,
+        // Verdicts are not kept across a restart: the coordinator scores re-admitted updates again.
+        verdict: this.verifying ? 'pending' : 'verified',
       })
-      live.reducer.admitToAggregate(row.peer_id)
+      // With verification wired, the coordinator scores it again and admits it once verified.
+      if (!this.verifying) live.reducer.admitToAggregate(row.peer_id)
       live.updateBytes += row.update_bytes
     }
     live.state = state

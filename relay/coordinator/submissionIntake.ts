@@ -20,6 +20,8 @@ export type SubmissionIntakeInit = {
   store: Store
   now: () => number
   events: TypedEventTarget<CoordinatorEvents>
+  /** Called once an update is durable and acked, when verification is wired: it enters the aggregate once verified. */
+  onPending?: (live: Live, peerId: string) => void
 }
 
 /**
@@ -34,13 +36,15 @@ export class SubmissionIntake {
   private readonly store: Store
   private readonly now: () => number
   private readonly events: TypedEventTarget<CoordinatorEvents>
+  private readonly onPending: ((live: Live, peerId: string) => void) | undefined
   readonly groupCommit: GroupCommit
 
-  constructor({ runs, store, now, events }: SubmissionIntakeInit) {
+  constructor({ runs, store, now, events, onPending }: SubmissionIntakeInit) {
     this.runs = runs
     this.store = store
     this.now = now
     this.events = events
+    this.onPending = onPending
     this.groupCommit = new GroupCommit(store)
   }
 
@@ -57,6 +61,9 @@ export class SubmissionIntake {
       return this.reject(live, meta, 'bad-request', `Rebased at step ${meta.rebasedAtStep}, past the round's end.`)
     if (meta.updateBytes > MAX_UPDATE_BYTES)
       return this.reject(live, meta, 'too-large', `Update of ${meta.updateBytes} bytes exceeds ${MAX_UPDATE_BYTES}.`)
+    const original = Object.values(live.state.open?.accepted ?? {}).find((u) => u.updateHash === meta.updateHash)
+    if (original)
+      return this.reject(live, meta, 'copy', `The same update as ${original.peerId}'s in this round earns nothing.`)
     if (live.inFlight.has(meta.peerId))
       return this.reject(live, meta, 'duplicate', 'A submission is already in flight.')
     live.inFlight.add(meta.peerId)
@@ -111,8 +118,10 @@ export class SubmissionIntake {
           norm: valid.norm,
           stats: meta.stats,
           receivedAt: now,
+          verdict: this.onPending ? 'pending' : 'verified',
         })
-        live.reducer.admitToAggregate(meta.peerId)
+        // With verification wired, the update enters the aggregate once it is verified (onPending, after the ack).
+        if (!this.onPending) live.reducer.admitToAggregate(meta.peerId)
         live.updateBytes += bytes.byteLength
       }
     } finally {
@@ -132,6 +141,7 @@ export class SubmissionIntake {
         receivedAt: now,
       },
     })
+    this.onPending?.(live, meta.peerId)
     const { runId, round, peerId } = meta
     return { type: 'ack', version: PROTOCOL_VERSION, runId, round, peerId, updateHash: meta.updateHash }
   }

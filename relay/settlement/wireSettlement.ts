@@ -18,6 +18,7 @@ import type { Submit } from '../../core/protocol/messages.ts'
 import { submissionContribution } from '../../core/protocol/submissionContribution.ts'
 import { runKey } from '../../core/receipts/runKey.ts'
 import type { PeerLink } from '../../core/receipts/types.ts'
+import { creditWeights } from '../../core/verify/judgeUpdate.ts'
 import type { Coordinator } from '../coordinator/Coordinator.ts'
 import type { ContributionAccepted, RoundCommitted } from '../coordinator/events.ts'
 import type { RunOrganizers } from '../store/runOrganizers.ts'
@@ -68,6 +69,8 @@ export class SettlementWire {
   private readonly organizers: Pick<RunOrganizers, 'get'>
   private readonly epochPool: bigint | undefined
   private readonly rpe: bigint
+  /** Signed submissions of rounds not yet committed, by `runId\0round`, then peer id. */
+  private readonly signed = new Map<string, Map<string, Submit>>()
   /** Credits being verified: an epoch closes only after the credits of its rounds landed. */
   private readonly crediting = new Set<Promise<unknown>>()
   /** Epoch closes run one after another (each posts a transaction with the same key). */
@@ -126,8 +129,24 @@ export class SettlementWire {
     return this.settlement.submitPeerLink({ link, signature, peerSignature, ...(signal ? { signal } : {}) })
   }
 
-  /** Each committed round: the last round of an epoch, or the last round of the run (a partial epoch is paid too), closes its epoch. */
+  /**
+   * Each committed round: its verified work is credited (weighted by the relay's own score, core/verify
+   * creditWeights); the last round of an epoch, or the last round of the run (a partial epoch is paid too),
+   * closes its epoch.
+   */
   private onCommitted({ detail }: CustomEvent<RoundCommitted>): void {
+    const key = `${detail.runId}\u0000${detail.round}`
+    const signed = this.signed.get(key) ?? new Map<string, Submit>()
+    this.signed.delete(key)
+    // Older rounds' submissions that never made a commit (a round re-opened) are dropped.
+    for (const k of this.signed.keys()) if (k.startsWith(`${detail.runId}\u0000`)) this.signed.delete(k)
+    const config = this.coordinator.hasRun(detail.runId) ? this.coordinator.runState(detail.runId).config : undefined
+    const weights = creditWeights(new Map(Object.entries(detail.gains)))
+    for (const [peerId, weight] of weights) {
+      const meta = signed.get(peerId)
+      if (!meta?.signature) continue
+      this.track(this.credit(meta, meta.signature as Hex, config, weight), meta)
+    }
     const committed = BigInt(detail.round)
     if ((committed + 1n) % this.rpe === 0n || detail.status === 'finished')
       void this.closeEpoch({ runId: detail.runId, epoch: committed / this.rpe })
@@ -178,11 +197,20 @@ export class SettlementWire {
     this.store.close()
   }
 
-  /** Each acked submission that carries a session-key signature is credited (asynchronously, verified first). */
+  /**
+   * Each acked submission that carries a session-key signature is kept until its round commits: credit is
+   * pending until the relay has verified the work (only verified updates are in the commit's `gains`).
+   */
   private onAccepted({ detail: { meta } }: CustomEvent<ContributionAccepted>): void {
     if (!meta.signature) return
-    const config = this.coordinator.hasRun(meta.runId) ? this.coordinator.runState(meta.runId).config : undefined
-    const task = this.credit(meta, meta.signature as Hex, config).catch((error: unknown) => {
+    const key = `${meta.runId}\u0000${meta.round}`
+    const round = this.signed.get(key) ?? new Map<string, Submit>()
+    round.set(meta.peerId, meta)
+    this.signed.set(key, round)
+  }
+
+  private track(credit: Promise<void>, meta: Submit): void {
+    const task = credit.catch((error: unknown) => {
       const e = serializeError(error)
       log('no credit for %s round %d from %s: %s', meta.runId, meta.round, meta.peerId, e.shortMessage ?? e.message)
     })
@@ -190,7 +218,7 @@ export class SettlementWire {
     void task.finally(() => this.crediting.delete(task))
   }
 
-  private async credit(meta: Submit, signature: Hex, config: RunConfig | undefined): Promise<void> {
+  private async credit(meta: Submit, signature: Hex, config: RunConfig | undefined, weight: number): Promise<void> {
     const contribution = submissionContribution(meta)
     const budget = config ? roundTokenBudget(config) : undefined
     // workDone is signed as the tab's stats.tokens, a number it reports about itself: a tab claiming more than its
@@ -203,7 +231,8 @@ export class SettlementWire {
       signature,
       expected: { updateHash: contribution.updateHash, modelHash: contribution.modelHash },
       runKey: this.keyOf(meta.runId),
-      work: budget,
+      // The assignment's work, scaled by the relay's score (1 for full work): never the tab's own figures.
+      work: (budget * BigInt(Math.round(weight * 1e6))) / 1_000_000n,
     })
     log('credited %s round %d (epoch %d): %d tokens to %s', meta.runId, meta.round, epoch, work, wallet)
   }

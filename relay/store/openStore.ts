@@ -89,7 +89,46 @@ CREATE TABLE IF NOT EXISTS validation (
   evaluated_at INTEGER NOT NULL,
   PRIMARY KEY (run_id, round)
 );
+-- What verification (core/verify) concluded about each acked update: the relay's own measurement,
+-- never what the peer said. Re-scoring after a restart replaces the row.
+CREATE TABLE IF NOT EXISTS scores (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  round INTEGER NOT NULL,
+  peer_id TEXT NOT NULL,
+  verdict TEXT NOT NULL,
+  gain REAL NOT NULL,
+  held_out_gain REAL NOT NULL,
+  similarity REAL NOT NULL,
+  copy_of TEXT,
+  scored_at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, round, peer_id)
+);
 `
+
+/** One row of the scores table. */
+export type ScoreRecord = {
+  runId: string
+  round: number
+  peerId: string
+  verdict: string
+  gain: number
+  heldOutGain: number
+  similarity: number
+  copyOf: string | null
+  at: number
+}
+
+/** Per peer over a run: how its updates were judged and its mean gain when verified. */
+export type PeerScore = {
+  peerId: string
+  verified: number
+  noGain: number
+  copies: number
+  meanGain: number | null
+  lastGain: number
+  lastVerdict: string
+  lastRound: number
+}
 
 export type RunRow = {
   id: string
@@ -294,6 +333,39 @@ export class Store {
     this.db
       .prepare('INSERT OR REPLACE INTO validation (run_id, round, loss, evaluated_at) VALUES (?, ?, ?, ?)')
       .run(runId, round, loss, at)
+  }
+
+  recordScore(score: ScoreRecord): void {
+    this.db
+      .prepare(
+        'INSERT OR REPLACE INTO scores (run_id, round, peer_id, verdict, gain, held_out_gain, similarity, copy_of, scored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        score.runId,
+        score.round,
+        score.peerId,
+        score.verdict,
+        score.gain,
+        score.heldOutGain,
+        score.similarity,
+        score.copyOf,
+        score.at,
+      )
+  }
+
+  /** Every peer's verification record in a run, most productive first. */
+  peerScores(runId: string): PeerScore[] {
+    return this.db
+      .prepare(
+        `SELECT peer_id AS peerId,
+           SUM(verdict = 'verified') AS verified, SUM(verdict = 'no-gain') AS noGain, SUM(verdict = 'copy') AS copies,
+           AVG(CASE WHEN verdict = 'verified' THEN gain END) AS meanGain,
+           (SELECT s2.gain FROM scores s2 WHERE s2.run_id = s.run_id AND s2.peer_id = s.peer_id ORDER BY round DESC LIMIT 1) AS lastGain,
+           (SELECT s2.verdict FROM scores s2 WHERE s2.run_id = s.run_id AND s2.peer_id = s.peer_id ORDER BY round DESC LIMIT 1) AS lastVerdict,
+           MAX(round) AS lastRound
+         FROM scores s WHERE run_id = ? GROUP BY peer_id ORDER BY verified DESC, meanGain DESC LIMIT 200`,
+      )
+      .all(runId) as PeerScore[]
   }
 
   validationCurve(runId: string): { round: number; loss: number }[] {

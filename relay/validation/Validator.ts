@@ -7,7 +7,7 @@ import { logger } from '../../core/log.ts'
 import { isPresetName, MODEL_PRESETS } from '../../core/model/config.ts'
 import { createGpt, type Gpt } from '../../core/model/gpt.ts'
 import { seedFrom } from '../../core/random.ts'
-import { type BackendName, initBackend } from '../../node/tfjsBackend.ts'
+import { type BackendName, initBackendWithFallback } from '../../node/tfjsBackend.ts'
 import type { Coordinator } from '../coordinator/Coordinator.ts'
 import type { RoundCommitted } from '../coordinator/events.ts'
 import { loadRunCorpus } from '../corpus/loadRunCorpus.ts'
@@ -124,14 +124,9 @@ export class Validator {
   }
 
   private ready(): Promise<BackendName> {
-    if (!this.backend) {
-      const wanted = this.options.backend ?? 'wasm'
-      this.backend = initBackend(wanted).catch((error: unknown) => {
-        if (wanted === 'cpu') throw error
-        log('tfjs %s backend unavailable (%s): cpu', wanted, (error as Error).message)
-        return initBackend('cpu')
-      })
-    }
+    this.backend ??= initBackendWithFallback(this.options.backend ?? 'wasm', (error) =>
+      log('tfjs backend unavailable (%s): cpu', error.message),
+    )
     return this.backend
   }
 }

@@ -1,0 +1,5 @@
+import { BaseError } from '../errors/base.ts'
+
+export class ScoringError extends BaseError {
+  override name = 'ScoringError'
+}

@@ -1,0 +1,7 @@
+export { SCORING } from './constants.ts'
+export { cosine, sketchIndices, sketchOf } from './copySketch.ts'
+export { ScoringError } from './errors.ts'
+export { creditWeights, type Judgement, judgeUpdate, type Verdict } from './judgeUpdate.ts'
+export { createRoundVerifier, type RoundVerifier, type VerifiedUpdate } from './roundVerifier.ts'
+export { meanLoss, type ScoreWindows, scoreUpdate, type UpdateScore } from './scoreUpdate.ts'
+export { heldOutWindows, scoreWindows } from './scoreWindows.ts'
