@@ -32,6 +32,11 @@ export const DEFAULT_RELAY_CONFIG = {
   roundsPerEpoch: 10,
   /** Wei split per epoch; empty = whatever the run's pool has left uncommitted. */
   epochPool: '',
+  /**
+   * Score every acked update before it counts (core/verify: aggregate, quorum, credit). 'off' until the
+   * relay-process tests and the scripted attackers run against it (ARCHITECTURE.md, "Verification").
+   */
+  verify: 'off' as 'on' | 'off',
 }
 export type RelayConfig = typeof DEFAULT_RELAY_CONFIG
 
@@ -49,6 +54,7 @@ const schema = z.strictObject({
   coordinatorKey: z.union([z.literal(''), z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a 0x-prefixed 32-byte key')]),
   roundsPerEpoch: z.coerce.number().int().min(1).max(1_000_000),
   epochPool: z.union([z.literal(''), z.string().regex(/^\d{1,78}$/, 'wei as a decimal integer')]),
+  verify: z.enum(['on', 'off']),
 })
 
 /**
@@ -74,6 +80,7 @@ export function parseRelayConfig(argv: readonly string[], env: NodeJS.ProcessEnv
         'coordinator-key': { type: 'string' },
         'rounds-per-epoch': { type: 'string' },
         'epoch-pool': { type: 'string' },
+        verify: { type: 'string' },
       },
       strict: true,
     }).values as Record<string, string | undefined>
@@ -96,6 +103,7 @@ export function parseRelayConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     coordinatorKey: pick('coordinator-key', 'COORDINATOR_KEY', DEFAULT_RELAY_CONFIG.coordinatorKey),
     roundsPerEpoch: pick('rounds-per-epoch', 'ROUNDS_PER_EPOCH', DEFAULT_RELAY_CONFIG.roundsPerEpoch),
     epochPool: pick('epoch-pool', 'EPOCH_POOL', DEFAULT_RELAY_CONFIG.epochPool),
+    verify: pick('verify', 'VERIFY', DEFAULT_RELAY_CONFIG.verify),
   })
   if (!parsed.success)
     throw new RelayConfigError('Invalid relay settings.', {

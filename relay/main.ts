@@ -48,8 +48,8 @@ async function main(): Promise<void> {
   let wire: SettlementWire | undefined
   let logRoots: LogRootPoster | undefined
   // Every acked update is scored on the relay before it may count: enter the aggregate, the quorum, the credit.
-  const verifier = new UpdateScorer({ dataDir: config.dataDir })
-  const coordinator = new Coordinator({ store, verifier, heartbeatMs: config.heartbeatMs })
+  const verifier = config.verify === 'on' ? new UpdateScorer({ dataDir: config.dataDir }) : undefined
+  const coordinator = new Coordinator({ store, ...(verifier ? { verifier } : {}), heartbeatMs: config.heartbeatMs })
   const organizers = createFileRunOrganizers({ dataDir: config.dataDir })
   // Subscribers of the coordinator's events: the gossip publisher (the service, once started), settlement
   // (credits each committed round's verified work, closes epochs) and the validator (a held-out loss per commit).
@@ -76,6 +76,7 @@ async function main(): Promise<void> {
     })
   if (wire) {
     const settled = wire
+    coordinator.walletOf = (peerId) => settled.walletOf(peerId)
     logRoots = await createLogRootPoster({
       store,
       rpcUrl: config.rpcUrl,
@@ -172,7 +173,7 @@ async function main(): Promise<void> {
     await logRoots?.settled()
     await wire?.stop()
     await validator.stop()
-    await verifier.stop()
+    await verifier?.stop()
     await node.stop()
     store.close()
     out('Cumulus relay stopped')

@@ -92,7 +92,14 @@ export type RoundEvent = {
   /** Updates admitted but judged unverified this round (core/verify: no gain, copy). */
   unverified: number
   /** Each admitted update's score and verdict, in arrival order. */
-  judged: { peerId: string; verdict: Verdict; gain: number; heldOutGain: number; similarity: number }[]
+  judged: {
+    peerId: string
+    verdict: Verdict
+    gain: number
+    heldOutGain: number
+    similarity: number
+    alignment: number
+  }[]
   seconds: number
 }
 
@@ -205,7 +212,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const verifierModel = createGpt(modelConfig, { parameters: initial })
   const secret = `sim-verifier-${run.seed}`
   const credit = new Map<string, number>()
-  const verdicts: Record<Verdict, number> = { verified: 0, 'no-gain': 0, copy: 0 }
+  const verdicts: Record<Verdict, number> = { verified: 0, 'no-gain': 0, misaligned: 0, copy: 0 }
 
   try {
     for (let round = 0; round < rounds; round++) {
@@ -308,6 +315,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
           gain: score.gain,
           heldOutGain: score.heldOutGain,
           similarity: judgement.similarity,
+          alignment: judgement.alignment,
         })
         if (judgement.verdict !== 'verified') {
           unverified++

@@ -183,7 +183,10 @@ async function main(): Promise<void> {
           `rank ${event.encodings[0]?.rank} int${event.encodings[0]?.bits}  err ${event.relativeError.toFixed(2)}  ` +
           `unverified ${event.unverified}  ${event.seconds.toFixed(1)} s\n    ` +
           event.judged
-            .map((j) => `${j.peerId.slice(-2)} ${j.verdict} gain ${j.gain.toFixed(3)} cos ${j.similarity.toFixed(2)}`)
+            .map(
+              (j) =>
+                `${j.peerId.slice(-2)} ${j.verdict} gain ${j.gain.toFixed(3)} cos ${j.similarity.toFixed(2)} align ${j.alignment.toFixed(3)}`,
+            )
             .join(' | '),
       ),
   }

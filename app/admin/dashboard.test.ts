@@ -61,6 +61,19 @@ const status: Status = {
         },
       ],
       openRound: { round: 2, openedAt: 8_000, deadline: 20_000, assigned: 2, accepted: 1, quorumAt: null },
+      scores: [
+        {
+          peerId: 'peer-a',
+          verified: 3,
+          noGain: 0,
+          misaligned: 0,
+          copies: 0,
+          meanGain: 0.4,
+          lastVerdict: 'verified',
+          lastRound: 2,
+        },
+      ],
+      flagged: [{ peerId: 'peer-z', round: 2, verdict: 'no-gain', gain: 0, copyOf: null, at: 5 }],
     },
   ],
 }

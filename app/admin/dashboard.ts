@@ -55,11 +55,23 @@ export type DashboardRun = {
   rejectedByReason: Record<string, number>
   openRound: RunReport['openRound']
   peers: DashboardPeer[]
+  /** The relay's verification record per peer (its own measurements). */
+  scores: RunReport['scores']
+  /** Updates verification refused, newest first, with why. */
+  flagged: RunReport['flagged']
 }
 
 export type Dashboard = { runs: DashboardRun[]; relayPeers: number | null; relayAddresses: string[] }
 
 export const EMPTY_DASHBOARD: Dashboard = { runs: [], relayPeers: null, relayAddresses: [] }
+
+/** What a verdict means, for a person. */
+export const VERDICT_TEXT: Record<RunReport['flagged'][number]['verdict'], string> = {
+  verified: 'verified work',
+  'no-gain': 'did not lower the loss on its own windows',
+  misaligned: 'points against the relay’s own descent direction',
+  copy: 'copies another peer’s update',
+}
 
 /** Validates a `GET /api/status` body and derives the dashboard; throws StatusShapeError on any other shape. */
 export function parseDashboard(json: unknown): Dashboard {
@@ -94,6 +106,8 @@ function runFrom(run: RunReport): DashboardRun {
     history: historyFrom(run),
     rejectedByReason: run.rejected,
     openRound: run.openRound,
+    scores: run.scores,
+    flagged: run.flagged,
     peers: run.peers.map((p) => ({
       peerId: p.peerId,
       backend: p.backend,
@@ -128,11 +142,8 @@ export function lossSeries(run: DashboardRun): ChartSeries[] {
   const validation = run.history.filter((r) => r.validationLoss !== null)
   if (validation.length > 0)
     series.push({ label: 'validation loss', points: validation.map((r) => ({ x: r.round, y: r.validationLoss! })) })
-  series.push({
-    // What tabs report about their own steps: shown as such, never the run's headline (the validation loss is).
-    label: 'mean training loss (reported by tabs)',
-    points: run.history.filter((r) => r.trainLoss !== null).map((r) => ({ x: r.round, y: r.trainLoss! })),
-  })
+  // Only the relay's own measurement is plotted: what tabs say about their loss is a claim attackers can make
+  // look healthy while the model diverges.
   return series
 }
 

@@ -43,6 +43,12 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     // Absolute ceiling on an update's L2 norm, whatever the history says.
     maxNorm: 1e4,
   },
+  admission: {
+    // A household or a lab behind one NAT: generous; a sybil farm on one machine: capped.
+    maxPeersPerAddress: 16,
+    // A volunteer's own tabs and machines.
+    maxPeersPerWallet: 4,
+  },
 }
 
 /** Tabs heartbeat this often. */

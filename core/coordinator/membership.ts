@@ -7,12 +7,40 @@ import type { PeerState, RunState } from './types.ts'
  * any time. A peer that joins while a round is open is assigned work at once
  * (see assignPeer) and counts towards that round's quorum.
  */
-export function joinPeer(state: RunState, { peerId, backend, now }: { peerId: string; backend: Backend; now: number }) {
+export function joinPeer(
+  state: RunState,
+  {
+    peerId,
+    backend,
+    now,
+    address,
+    wallet,
+  }: { peerId: string; backend: Backend; now: number; address?: string | undefined; wallet?: string | undefined },
+) {
   const existing = state.peers[peerId]
+  const seen = { ...(address ? { address } : {}), ...(wallet ? { wallet: wallet.toLowerCase() } : {}) }
   const peer: PeerState = existing
-    ? { ...existing, backend, lastSeen: now }
-    : { peerId, backend, joinedAt: now, lastSeen: now }
+    ? { ...existing, backend, lastSeen: now, ...seen }
+    : { peerId, backend, joinedAt: now, lastSeen: now, ...seen }
   return { ...state, peers: { ...state.peers, [peerId]: peer } }
+}
+
+/**
+ * Why `peerId` may not be a member of the run (or null): identities are free, so the run caps its members
+ * per network address and per linked wallet (RunConfig.admission). A peer already admitted keeps its place.
+ */
+export function admissionProblem(
+  state: RunState,
+  { peerId, address, wallet }: { peerId: string; address?: string | undefined; wallet?: string | undefined },
+): string | null {
+  const { maxPeersPerAddress, maxPeersPerWallet } = state.config.admission
+  const others = Object.values(state.peers).filter((p) => p.peerId !== peerId)
+  if (address && others.filter((p) => p.address === address).length >= maxPeersPerAddress)
+    return `This run admits at most ${maxPeersPerAddress} peers from one address.`
+  const lower = wallet?.toLowerCase()
+  if (lower && others.filter((p) => p.wallet === lower).length >= maxPeersPerWallet)
+    return `This run admits at most ${maxPeersPerWallet} peers per wallet.`
+  return null
 }
 
 /**

@@ -28,11 +28,16 @@ export const runConfigSchema = z.strictObject({
   outerMomentum: z.number().min(0).lt(1),
   overlap: z.enum(['sync', 'delay', 'eager']),
   robust: robustSchema,
+  admission: z.strictObject({
+    maxPeersPerAddress: z.number().int().min(1).max(1_000_000),
+    maxPeersPerWallet: z.number().int().min(1).max(1_000_000),
+  }),
 }) satisfies z.ZodType<RunConfig>
 
 /** A partial config as an organiser sends it: anything left out takes its default. */
-export type RunConfigInput = Partial<Omit<RunConfig, 'robust' | 'compression'>> & {
+export type RunConfigInput = Partial<Omit<RunConfig, 'robust' | 'compression' | 'admission'>> & {
   robust?: Partial<RunConfig['robust']>
+  admission?: Partial<RunConfig['admission']>
   compression?: Partial<RunConfig['compression']>
 }
 
@@ -54,6 +59,7 @@ export function parseRunConfig(input: unknown): RunConfig {
     ...partial,
     compression: { ...DEFAULT_RUN_CONFIG.compression, ...(partial.compression as object | undefined) },
     robust: { ...DEFAULT_RUN_CONFIG.robust, ...(partial.robust as object | undefined) },
+    admission: { ...DEFAULT_RUN_CONFIG.admission, ...(partial.admission as object | undefined) },
   }
   const parsed = runConfigSchema.safeParse(merged)
   if (!parsed.success)

@@ -27,6 +27,15 @@ export type RunConfig = {
   /** How a round's reduction overlaps the next round's compute (core/round/overlap). */
   overlap: OverlapMode
   robust: RobustConfig
+  /** Organiser-set admission limits: identities are free, so members per address and per wallet are capped. */
+  admission: AdmissionConfig
+}
+
+export type AdmissionConfig = {
+  /** Members of this run from one network address (the relay sees the connection's). */
+  maxPeersPerAddress: number
+  /** Members of this run whose linked wallet is the same (tabs of one volunteer). */
+  maxPeersPerWallet: number
 }
 
 export type RunStatusName = 'created' | 'running' | 'paused' | 'stopped' | 'finished'
@@ -38,6 +47,9 @@ export type PeerState = {
   lastSeen: number
   /** Peer-reported share of wall time inside inner steps (0..1), from its latest heartbeat; unchecked, display only. */
   utilization?: number
+  /** The network address it joined from and its linked wallet, as the relay saw them (admission limits). */
+  address?: string
+  wallet?: string
 }
 
 export type Assigned = { shard: number; seed: number }

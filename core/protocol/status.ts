@@ -54,6 +54,32 @@ export const openRoundReportSchema = z.strictObject({
   quorumAt: timestamp.nullable(),
 })
 
+export const verdictSchema = z.enum(['verified', 'no-gain', 'misaligned', 'copy'])
+
+export const peerScoreSchema = z.strictObject({
+  peerId: z.string().min(1),
+  verified: count,
+  noGain: count,
+  misaligned: count,
+  copies: count,
+  /** Mean loss drop of its verified updates on their own windows (nats); null if none verified. */
+  meanGain: z.number().finite().nullable(),
+  lastVerdict: verdictSchema,
+  lastRound: round,
+})
+export type PeerScoreReport = z.infer<typeof peerScoreSchema>
+
+export const flaggedSchema = z.strictObject({
+  peerId: z.string().min(1),
+  round,
+  verdict: verdictSchema,
+  gain: z.number().finite(),
+  /** Whose update a copy copies. */
+  copyOf: z.string().nullable(),
+  at: timestamp,
+})
+export type FlaggedReport = z.infer<typeof flaggedSchema>
+
 export const runReportSchema = z.strictObject({
   runId: z.string().min(1),
   /** The wallet that organises the run (controls it, owns its pool on chain under (organiser, run id)); absent if none. */
@@ -92,6 +118,10 @@ export const runReportSchema = z.strictObject({
   rejected: z.record(z.string(), count),
   timeline: z.array(roundReportSchema),
   openRound: openRoundReportSchema.nullable(),
+  /** The relay's verification record of each peer (core/verify), its own measurements only. */
+  scores: z.array(peerScoreSchema),
+  /** The latest updates verification refused, newest first, with why. */
+  flagged: z.array(flaggedSchema),
 })
 export type RunReport = z.infer<typeof runReportSchema>
 

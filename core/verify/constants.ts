@@ -18,6 +18,12 @@ export const SCORING = {
    */
   relativeGain: 0.2,
   /**
+   * Minimum cosine between an update and the relay's loss gradient at the base on the held-out batch. Honest
+   * AdamW work is a descent direction (measured cosine in the README); random noise of 120k coordinates is
+   * within ±0.01 of 0; a sign flip is negative.
+   */
+  minAlignment: 0.02,
+  /**
    * Two updates of a round closer than this in cosine (on the sketch coordinates) are the same work:
    * the later one is a copy. Honest peers on different windows measured up to 0.94 early in a run (they share the big first
    * steps), so the bound is close to 1: a byte copy is 1, a re-encoded copy ≥ 0.995.

@@ -3,7 +3,7 @@ import { cosine } from './copySketch.ts'
 import type { UpdateScore } from './scoreUpdate.ts'
 
 /** What the relay concluded about one accepted update. */
-export type Verdict = 'verified' | 'no-gain' | 'copy'
+export type Verdict = 'verified' | 'no-gain' | 'misaligned' | 'copy'
 
 export type Judgement = {
   verdict: Verdict
@@ -11,11 +11,15 @@ export type Judgement = {
   copyOf?: string
   /** Highest cosine to an earlier update of the round. */
   similarity: number
+  /** Cosine of the update with the relay's own loss gradient at the base (positive: a descent direction). */
+  alignment: number
 }
 
 /**
  * Only work that measurably helps counts: an update that does not lower the
- * loss on its own windows by `minGain` and by `relativeGain` of the round's
+ * loss on its own windows by `minGain`, that does not point along the relay's
+ * own descent direction (a sign flip can still lower the loss near the
+ * initialisation), and by `relativeGain` of the round's
  * best verified gain so far (junk cannot set that bar: it is never verified), or that is (near-)identical to an
  * update received earlier in the round, earns nothing and stays out of the
  * aggregate. `earlier` is in arrival order, so the original is never the copy.
@@ -25,6 +29,8 @@ export function judgeUpdate({
   sketch,
   earlier,
   bestGain,
+  alignment,
+  minAlignment = SCORING.minAlignment,
   minGain = SCORING.minGain,
   relativeGain = SCORING.relativeGain,
   copyCosine = SCORING.copyCosine,
@@ -34,6 +40,9 @@ export function judgeUpdate({
   earlier: ReadonlyMap<string, Float32Array>
   /** The best gain verified earlier in the round (0 for the first). */
   bestGain: number
+  /** Cosine with the relay's reference gradient (scoreUpdate referenceGradient). */
+  alignment: number
+  minAlignment?: number
   minGain?: number
   relativeGain?: number
   copyCosine?: number
@@ -41,11 +50,12 @@ export function judgeUpdate({
   let similarity = 0
   for (const [peerId, other] of earlier) {
     const c = cosine(sketch, other)
-    if (c >= copyCosine) return { verdict: 'copy', copyOf: peerId, similarity: c }
+    if (c >= copyCosine) return { verdict: 'copy', copyOf: peerId, similarity: c, alignment }
     similarity = Math.max(similarity, c)
   }
-  if (!(score.gain > Math.max(minGain, relativeGain * bestGain))) return { verdict: 'no-gain', similarity }
-  return { verdict: 'verified', similarity }
+  if (!(score.gain > Math.max(minGain, relativeGain * bestGain))) return { verdict: 'no-gain', similarity, alignment }
+  if (!(alignment > minAlignment)) return { verdict: 'misaligned', similarity, alignment }
+  return { verdict: 'verified', similarity, alignment }
 }
 
 /**

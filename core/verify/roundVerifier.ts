@@ -1,8 +1,8 @@
 import type { Gpt } from '../model/gpt.ts'
 import { SCORING } from './constants.ts'
-import { sketchIndices, sketchOf } from './copySketch.ts'
+import { cosine, sketchIndices, sketchOf } from './copySketch.ts'
 import { type Judgement, judgeUpdate } from './judgeUpdate.ts'
-import { meanLoss, scoreUpdate, type UpdateScore } from './scoreUpdate.ts'
+import { meanLoss, referenceGradient, scoreUpdate, type UpdateScore } from './scoreUpdate.ts'
 import { heldOutWindows, scoreWindows } from './scoreWindows.ts'
 
 export type RoundVerifierInit = {
@@ -38,6 +38,7 @@ export function createRoundVerifier(init: RoundVerifierInit) {
   }
   const sketches = new Map<string, Float32Array>()
   let heldOutBase: number | undefined
+  let reference: Float32Array | undefined
   let bestGain = 0
 
   return {
@@ -56,9 +57,10 @@ export function createRoundVerifier(init: RoundVerifierInit) {
         contextLength,
         secret,
       })
-      if (heldOutBase === undefined) {
+      if (heldOutBase === undefined || reference === undefined) {
         model.setParameters(base)
         heldOutBase = await meanLoss(model, heldOut, SCORING.batchSize)
+        reference = referenceGradient(model, heldOut)
       }
       const score = await scoreUpdate({
         model,
@@ -70,7 +72,13 @@ export function createRoundVerifier(init: RoundVerifierInit) {
         batchSize: SCORING.batchSize,
       })
       const sketch = sketchOf(delta, indices)
-      const judgement = judgeUpdate({ score, sketch, earlier: sketches, bestGain })
+      const judgement = judgeUpdate({
+        score,
+        sketch,
+        earlier: sketches,
+        bestGain,
+        alignment: cosine(delta, reference!),
+      })
       sketches.set(peerId, sketch)
       if (judgement.verdict === 'verified') bestGain = Math.max(bestGain, score.gain)
       return { peerId, score, judgement }

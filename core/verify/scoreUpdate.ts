@@ -64,6 +64,35 @@ export async function scoreUpdate(parameters: ScoreUpdateParameters): Promise<Up
   }
 }
 
+/**
+ * The loss gradient at the model's current parameters on the windows, flat in layout order: the relay's
+ * own descent direction (in the spirit of FLTrust's server update). Honest work points along it to first
+ * order; a sign-flipped update points against it even where, near the initialisation, it still lowers the
+ * loss (the tied embedding makes the loss nearly even in the first steps' direction).
+ */
+export function referenceGradient(model: Gpt, { tokens, starts }: ScoreWindows): Float32Array {
+  const context = model.config.contextLength
+  const rows = starts.length
+  const inputs = new Int32Array(rows * context)
+  const targets = new Int32Array(rows * context)
+  for (let r = 0; r < rows; r++)
+    for (let t = 0; t < context; t++) {
+      inputs[r * context + t] = tokens[starts[r]! + t]!
+      targets[r * context + t] = tokens[starts[r]! + t + 1]!
+    }
+  const flat = new Float32Array(model.layout.size)
+  tf.tidy(() => {
+    const x = tf.tensor2d(inputs, [rows, context], 'int32')
+    const y = tf.tensor2d(targets, [rows, context], 'int32')
+    const { grads } = tf.variableGrads(() => model.loss(x, y), model.variables as tf.Variable[])
+    for (const [i, variable] of model.variables.entries()) {
+      const grad = grads[variable.name]
+      if (grad) flat.set(grad.dataSync() as Float32Array, model.layout.specs[i]!.offset)
+    }
+  })
+  return flat
+}
+
 /** Mean cross-entropy of the model over the windows, `batchSize` sequences per forward pass. */
 export async function meanLoss(model: Gpt, { tokens, starts }: ScoreWindows, batchSize: number): Promise<number> {
   const context = model.config.contextLength

@@ -1,7 +1,7 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { assignmentFor } from '../../core/coordinator/assignmentFor.ts'
 import { HEARTBEAT_INTERVAL_MS, MAX_MISSED_HEARTBEATS } from '../../core/coordinator/constants.ts'
-import { expirePeers, heartbeatPeer, joinPeer, leavePeer } from '../../core/coordinator/membership.ts'
+import { admissionProblem, expirePeers, heartbeatPeer, joinPeer, leavePeer } from '../../core/coordinator/membership.ts'
 import { assignPeer } from '../../core/coordinator/openRound.ts'
 import { recordVerdict, refreshQuorum } from '../../core/coordinator/recordSubmission.ts'
 import { roundReadiness } from '../../core/coordinator/roundReadiness.ts'
@@ -170,11 +170,21 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     return this.runStatus(runId)
   }
 
-  hello(msg: Hello): Welcome | Reject {
+  /** Where admission limits read a peer's linked wallet from (settlement's links), once settlement is wired. */
+  walletOf: (peerId: string) => string | undefined = () => undefined
+
+  /** `address`: the network address of the connection the hello came on (admission limits). */
+  hello(msg: Hello, { address }: { address?: string } = {}): Welcome | Reject {
     const live = msg.runId ? this.runs.get(msg.runId) : this.runs.running()
     if (!live) return reject('unknown-run', msg.runId ? `No run ${msg.runId}.` : 'No run is running.')
     const now = this.now()
-    let state = joinPeer(live.state, { peerId: msg.peerId, backend: msg.capabilities.backend, now })
+    const wallet = this.walletOf(msg.peerId)
+    const refused = admissionProblem(live.state, { peerId: msg.peerId, address, wallet })
+    if (refused) {
+      this.store.countRejection(live.state.id, 'too-many-peers')
+      return reject('too-many-peers', refused)
+    }
+    let state = joinPeer(live.state, { peerId: msg.peerId, backend: msg.capabilities.backend, now, address, wallet })
     state = assignPeer(state, { peerId: msg.peerId })
     live.state = state
     this.store.upsertPeer({ peerId: msg.peerId, backend: msg.capabilities.backend, now })
@@ -192,6 +202,22 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     const live = this.runs.get(msg.runId)
     if (!live) return reject('unknown-run', `No run ${msg.runId}.`)
     if (!live.state.peers[msg.peerId]) return reject('not-a-member', 'Send hello first (expired or never joined).')
+    // A wallet linked after the hello counts too: over the limit, the peer is no longer a member.
+    const wallet = this.walletOf(msg.peerId)
+    if (wallet && live.state.peers[msg.peerId]!.wallet !== wallet.toLowerCase()) {
+      const refused = admissionProblem(live.state, { peerId: msg.peerId, wallet })
+      if (refused) {
+        live.state = refreshQuorum(leavePeer(live.state, { peerId: msg.peerId }), { now: this.now() })
+        this.store.countRejection(live.state.id, 'too-many-peers')
+        return reject('too-many-peers', refused)
+      }
+      live.state = joinPeer(live.state, {
+        peerId: msg.peerId,
+        backend: live.state.peers[msg.peerId]!.backend,
+        now: this.now(),
+        wallet,
+      })
+    }
     let state = heartbeatPeer(live.state, { peerId: msg.peerId, now: this.now(), utilization: msg.utilization })
     state = assignPeer(state, { peerId: msg.peerId })
     live.state = state

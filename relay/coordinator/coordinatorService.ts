@@ -22,6 +22,7 @@ import {
 } from '../../core/protocol/messages.ts'
 import { encodeCheckpoint } from '../../core/wire/checkpoint.ts'
 import { readFrame, writeFrame } from '../../net/frames.ts'
+import { ipOf } from '../libp2p/limits.ts'
 import type { Coordinator } from './Coordinator.ts'
 import { MAX_INBOUND_STREAMS, STREAM_TIMEOUT_MS, TICK_INTERVAL_MS } from './constants.ts'
 import type { RoundCommitted } from './events.ts'
@@ -142,7 +143,7 @@ export class CoordinatorService implements Startable {
             reason: 'bad-request',
             message: 'peerId is not the connection peer.',
           }
-        else response = await this.respond(request, bytes, signal)
+        else response = await this.respond(request, bytes, signal, ipOf(connection.remoteAddr))
       }
       await writeFrame(bytes, encodeMessage(responseSchema, response!), { signal })
       await stream.close({ signal })
@@ -158,12 +159,13 @@ export class CoordinatorService implements Startable {
     request: ReturnType<typeof decodeMessage<typeof requestSchema>>,
     bytes: ReturnType<typeof byteStream<Stream>>,
     signal: AbortSignal,
+    address: string | undefined,
   ): Promise<Response> {
     const c = this.coordinator
     try {
       switch (request.type) {
         case 'hello':
-          return c.hello(request)
+          return c.hello(request, address ? { address } : {})
         case 'heartbeat':
           return c.heartbeat(request)
         case 'leave':

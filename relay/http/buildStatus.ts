@@ -75,6 +75,15 @@ function buildRunReport(coordinator: Coordinator, runId: string): RunReport {
           quorumAt: open.quorumAt,
         }
       : null,
+    scores: coordinator.store.peerScores(runId) as RunReport['scores'],
+    flagged: coordinator.store.flaggedScores(runId).map((f) => ({
+      peerId: f.peerId,
+      round: f.round,
+      verdict: f.verdict as RunReport['flagged'][number]['verdict'],
+      gain: f.gain,
+      copyOf: f.copyOf,
+      at: f.at,
+    })),
   }
 }
 

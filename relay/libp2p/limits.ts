@@ -216,7 +216,8 @@ export class PeerLimits {
   }
 }
 
-function ipOf(addr: Multiaddr | undefined): string | undefined {
+/** The IP address of a multiaddr (its first ip4/ip6 component), or undefined. */
+export function ipOf(addr: Multiaddr | undefined): string | undefined {
   return addr?.getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6')?.value
 }
 

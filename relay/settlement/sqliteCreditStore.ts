@@ -47,7 +47,11 @@ CREATE TABLE IF NOT EXISTS claims (
 CREATE INDEX IF NOT EXISTS claims_account ON claims (account);
 `
 
-export type SqliteCreditStore = CreditStore & { close(): void }
+export type SqliteCreditStore = CreditStore & {
+  /** The wallet linked to a peer id, synchronously (admission limits read it on every hello). */
+  walletOf(peerId: string): Address | undefined
+  close(): void
+}
 
 /**
  * Durable CreditStore on better-sqlite3 (WAL, synchronous=FULL: a credit or a posted root is on disk when the
@@ -183,6 +187,10 @@ export function createSqliteCreditStore({ path }: { path: string }): SqliteCredi
     },
     async claimsOf(account) {
       return q.claimsOf.all(account.toLowerCase()).map(toClaim)
+    },
+    walletOf(peerId) {
+      const row = q.getLink.get(peerId)
+      return row ? getAddress((JSON.parse(row.link) as { wallet: string }).wallet) : undefined
     },
     close() {
       db.close()

@@ -114,6 +114,11 @@ export class SettlementWire {
     return runKey({ organizer, runId })
   }
 
+  /** The wallet a peer id is linked to, if any (the coordinator's per-wallet admission limit). */
+  walletOf(peerId: string): Address | undefined {
+    return this.store.walletOf(peerId)
+  }
+
   /** Verifies and keeps a PeerLink signed by its wallet and co-signed by its peer key (POST /api/link). */
   async link({
     link,

@@ -123,9 +123,9 @@ export type PeerScore = {
   peerId: string
   verified: number
   noGain: number
+  misaligned: number
   copies: number
   meanGain: number | null
-  lastGain: number
   lastVerdict: string
   lastRound: number
 }
@@ -358,14 +358,25 @@ export class Store {
     return this.db
       .prepare(
         `SELECT peer_id AS peerId,
-           SUM(verdict = 'verified') AS verified, SUM(verdict = 'no-gain') AS noGain, SUM(verdict = 'copy') AS copies,
+           SUM(verdict = 'verified') AS verified, SUM(verdict = 'no-gain') AS noGain,
+           SUM(verdict = 'misaligned') AS misaligned, SUM(verdict = 'copy') AS copies,
            AVG(CASE WHEN verdict = 'verified' THEN gain END) AS meanGain,
-           (SELECT s2.gain FROM scores s2 WHERE s2.run_id = s.run_id AND s2.peer_id = s.peer_id ORDER BY round DESC LIMIT 1) AS lastGain,
            (SELECT s2.verdict FROM scores s2 WHERE s2.run_id = s.run_id AND s2.peer_id = s.peer_id ORDER BY round DESC LIMIT 1) AS lastVerdict,
            MAX(round) AS lastRound
          FROM scores s WHERE run_id = ? GROUP BY peer_id ORDER BY verified DESC, meanGain DESC LIMIT 200`,
       )
       .all(runId) as PeerScore[]
+  }
+
+  /** The latest updates verification refused in a run, newest first. */
+  flaggedScores(runId: string, limit = 50): ScoreRecord[] {
+    return this.db
+      .prepare(
+        `SELECT run_id AS runId, round, peer_id AS peerId, verdict, gain, held_out_gain AS heldOutGain, similarity,
+           copy_of AS copyOf, scored_at AS at
+         FROM scores WHERE run_id = ? AND verdict != 'verified' ORDER BY scored_at DESC LIMIT ?`,
+      )
+      .all(runId, limit) as ScoreRecord[]
   }
 
   validationCurve(runId: string): { round: number; loss: number }[] {
