@@ -11,7 +11,7 @@ import { createRun } from './createRun.ts'
 import { expirePeers, heartbeatPeer, joinPeer } from './membership.ts'
 import { openRound } from './openRound.ts'
 import { parseRunConfig } from './parseRunConfig.ts'
-import { recordAcceptedUpdate, refreshQuorum } from './recordSubmission.ts'
+import { recordAcceptedUpdate, recordRejection, refreshQuorum } from './recordSubmission.ts'
 import { l2Norm } from './robustAccumulator.ts'
 import { roundReadiness } from './roundReadiness.ts'
 import { setRunStatus } from './setRunStatus.ts'
@@ -102,6 +102,17 @@ describe('rounds', () => {
     s = heartbeatPeer(s, { peerId: 'p0', now: 20_000 })
     s = refreshQuorum(expirePeers(s, { now: 20_000, heartbeatMs: 5000, maxMissed: 3 }).state, { now: 20_000 })
     expect(s.open?.quorumAt).toBe(20_000)
+  })
+
+  it('a peer refused a byte copy no longer holds the quorum hostage, and still gets the grace', () => {
+    let s = runWithPeers(2, { quorum: 1 })
+    s = recordAcceptedUpdate(s, { peerId: 'p0', updateHash: H1, norm: 1, stats, verdict: 'verified', receivedAt: 10 })
+    expect(s.open?.quorumAt).toBeNull()
+    s = recordRejection(s, { peerId: 'p1', reason: 'copy', at: 20 })
+    s = refreshQuorum(s, { now: 20 })
+    expect(s.open?.quorumAt).toBe(20)
+    // Still a member: it may send work of its own within the grace.
+    expect(roundReadiness(s, { now: 50 })).toEqual({ action: 'wait', until: 120 })
   })
 
   it('reopens a round that reached its deadline with no work', () => {

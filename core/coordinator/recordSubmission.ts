@@ -47,15 +47,17 @@ export function recordRejection(
 /**
  * Quorum counts verified work, not identities: verified updates from at least `quorum` of the peers that
  * were given work, are still members (a tab that vanished does not hold the round hostage) and were not
- * caught sending junk (zeros, copies: they cannot stall the round either), and at least `minContributions`.
- * A flood of junk identities therefore neither fills the quorum nor closes the round on an honest tab.
+ * caught sending junk (zeros, copies judged by verification, byte copies refused 'copy' at intake: they
+ * cannot stall the round either), and at least `minContributions`. A flood of junk identities therefore
+ * neither fills the quorum nor closes the round on an honest tab.
  */
 function quorumMet(state: RunState, accepted: Record<string, AcceptedUpdate>): boolean {
   const open = state.open!
+  const copied = new Set(open.rejected.filter((r) => r.reason === 'copy').map((r) => r.peerId))
   const live = Object.keys(open.assigned).filter((id) => {
     const update = accepted[id]
     if (update) return update.verdict === 'verified' || update.verdict === 'pending'
-    return Boolean(state.peers[id])
+    return Boolean(state.peers[id]) && !copied.has(id)
   }).length
   const count = Object.values(accepted).filter((u) => u.verdict === 'verified').length
   return count >= state.config.minContributions && count >= Math.ceil(state.config.quorum * live)

@@ -64,6 +64,28 @@ describe('Coordinator (ledger + checkpoints + rounds)', () => {
   })
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
+  it("expires nobody on the tick right after the relay's own event loop stalled, only once peers had a heartbeat to answer", async () => {
+    const c = open()
+    const run = c.createRun({ config: { preset: 'tiny', rounds: 3, roundDeadlineMs: 600_000 } })
+    c.act(run.runId, 'start')
+    for (const p of ['a', 'b'])
+      c.hello({ type: 'hello', version: 1, peerId: p, runId: run.runId, capabilities: { backend: 'wasm' } })
+    await c.tick()
+    // The loop was busy for 20 s (heartbeats queued, unread): the late tick comes first and expires nobody.
+    clock += 20_000
+    await c.tick()
+    expect(Object.keys(c.runState(run.runId).peers).sort()).toEqual(['a', 'b'])
+    // The queued heartbeat of a is read; b really is silent and expires a heartbeat interval later.
+    c.heartbeat({ type: 'heartbeat', version: 1, peerId: 'a', runId: run.runId })
+    clock += 250
+    await c.tick()
+    expect(Object.keys(c.runState(run.runId).peers).sort()).toEqual(['a', 'b'])
+    clock += c.heartbeatMs
+    await c.tick()
+    expect(Object.keys(c.runState(run.runId).peers)).toEqual(['a'])
+    await c.stop()
+  })
+
   it('runs rounds, rejects a hostile peer, survives a restart with every ack counted once', async () => {
     let c = open()
     const run = c.createRun({

@@ -79,6 +79,9 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
   private readonly verifier: UpdateVerifier | undefined
   /** Verification runs one update at a time, in arrival order (copies are judged against earlier updates). */
   private verifying: Promise<void> = Promise.resolve()
+  /** When `tick` last ran, and until when nobody is expired after the relay's own event loop stalled. */
+  private lastTick: number | undefined
+  private expireFrom = 0
 
   constructor(options: CoordinatorOptions) {
     super()
@@ -249,15 +252,19 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
    */
   tick(): Promise<void> {
     const now = this.now()
+    // The timer runs every TICK_INTERVAL_MS: one that comes more than a heartbeat interval late ran right after
+    // the relay's own event loop was busy (scoring updates on tfjs), and BEFORE the heartbeats that queued
+    // meanwhile are read. Peers get one more heartbeat interval to be heard instead of all expiring at once.
+    if (this.lastTick !== undefined && now - this.lastTick > this.heartbeatMs) this.expireFrom = now + this.heartbeatMs
+    this.lastTick = now
+    const expiring = now >= this.expireFrom
     const closes: Promise<void>[] = []
     for (const live of this.runs.all()) {
       // Acks being group-committed belong to the open round: let them land first.
       if (live.state.status !== 'running' || live.persisting > 0 || live.closing) continue
-      const { state, expired } = expirePeers(live.state, {
-        now,
-        heartbeatMs: this.heartbeatMs,
-        maxMissed: this.maxMissed,
-      })
+      const { state, expired } = expiring
+        ? expirePeers(live.state, { now, heartbeatMs: this.heartbeatMs, maxMissed: this.maxMissed })
+        : { state: live.state, expired: [] }
       live.state = refreshQuorum(state, { now })
       for (const peerId of expired) this.store.recordEvent({ at: now, runId: state.id, peerId, kind: 'expired' })
       const readiness = roundReadiness(live.state, { now })
