@@ -1,9 +1,12 @@
 /**
  * Fifty sybils cannot crowd out one honest tab. A live relay process settling on anvil; 50 scripted Node libp2p
  * identities in this process (one of them with a linked wallet) that submit all-zeros updates as fast as they can
- * every round; one volunteer tab (real Chromium, linked wallet) that trains. The tab's work is acked and verified
- * every round (never refused 'late': junk neither fills the quorum nor stalls the round), and at the epoch's close
- * its wallet is paid the whole pool; the sybils' wallet has no leaf.
+ * every round; one volunteer tab (real Chromium, linked wallet) that trains. All 50 are admitted (one linked wallet,
+ * the rest unlinked; the per-address cap raised, everyone being on loopback), so the relay itself must judge them:
+ * the zeros are byte-identical, so most are refused 'copy' at intake and leave the quorum, the few that race in are
+ * judged 'no-gain'. The tab's work is acked and verified every round (never refused: junk neither fills the quorum
+ * nor stalls the round, nor starves the tab's heartbeats), and at the epoch's close its wallet is paid the whole
+ * pool; the sybils' wallet has no leaf.
  */
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -55,7 +58,9 @@ describe.skipIf(!chromiumAvailable())('fifty sybils and one honest tab', () => {
         graceMs: 2_000,
         roundDeadlineMs: 240_000,
         // Everyone here is on loopback: the per-address cap would refuse the sybils before the relay judged them.
-        admission: { maxPeersPerAddress: 100, maxPeersPerWallet: 100 },
+        admission: { maxPeersPerAddress: 100 },
+        // Scripted peers commit no round-start state: a spot-check would bar them before verification judged them.
+        challengeRate: 0,
       },
     })
     mark('relay and chain ready')
@@ -147,7 +152,16 @@ describe.skipIf(!chromiumAvailable())('fifty sybils and one honest tab', () => {
     expect(tab.map((s) => s.round).sort()).toEqual(Array.from({ length: ROUNDS }, (_, r) => r))
     expect(tab.every((s) => s.verdict === 'verified')).toBe(true)
     expect(new Set(tab.map((s) => s.peer_id)).size).toBe(1)
-    expect(finished.rejected?.late ?? 0).toBe(0)
+    // The tab's own view: acked every round, never refused (the run-wide 'late' count is the sybils' own: their
+    // submits queue behind each other's and some land after the round closed).
+    const rows = await page.locator('[data-testid=contributions] tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => ({
+        round: Number(tr.querySelector('td')?.textContent),
+        status: tr.getAttribute('data-status'),
+      })),
+    )
+    console.log(`sybils: the tab's contributions ${JSON.stringify(rows)}`)
+    for (let r = 0; r < ROUNDS; r++) expect(rows.find((row) => row.round === r)?.status).toBe('accepted')
     expect(scores.filter((s) => sybilIds.has(s.peer_id)).every((s) => s.verdict !== 'verified')).toBe(true)
     expect(contributions.filter((c) => !sybilIds.has(c.peer_id))).toHaveLength(ROUNDS)
 
