@@ -43,6 +43,18 @@ export function createRoundVerifier(init: RoundVerifierInit) {
       batchSize: SCORING.heldOutBatchSize,
     }),
   }
+  const referenceWindows = {
+    tokens: validation,
+    starts: heldOutWindows({
+      secret,
+      runId,
+      round,
+      length: validation.length,
+      contextLength,
+      batchSize: SCORING.referenceBatchSize,
+      purpose: 'reference-gradient',
+    }),
+  }
   const sketches = new Map<string, Float32Array>()
   let heldOutBase: number | undefined
   let reference: Float32Array | undefined
@@ -67,7 +79,7 @@ export function createRoundVerifier(init: RoundVerifierInit) {
       if (heldOutBase === undefined || reference === undefined) {
         model.setParameters(base)
         heldOutBase = await meanLoss(model, heldOut, SCORING.batchSize)
-        reference = referenceGradient(model, heldOut)
+        reference = referenceGradient(model, referenceWindows)
       }
       const score = await scoreUpdate({
         model,

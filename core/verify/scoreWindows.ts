@@ -42,16 +42,19 @@ export function heldOutWindows({
   length,
   contextLength,
   batchSize = SCORING.batchSize,
+  purpose = 'held-out',
 }: {
   secret: string
   runId: string
   round: number
+  /** Different purposes (the scored batch, the reference gradient's batch) draw different windows. */
+  purpose?: string
   /** Length of the validation split. */
   length: number
   contextLength: number
   batchSize?: number
 }): Int32Array {
-  return nextBatchStarts(createRng(seedFrom('held-out', secret, runId, round)), {
+  return nextBatchStarts(createRng(seedFrom(purpose, secret, runId, round)), {
     batchSize,
     span: length - contextLength,
   })

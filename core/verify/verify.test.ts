@@ -119,7 +119,7 @@ describe('core/verify', () => {
         ['a', 1],
         ['b', 0.9],
         ['c', 0.3],
-        ['d', 0.1],
+        ['d', 0.05],
       ]),
     )
     expect(weights.get('a')).toBe(1)

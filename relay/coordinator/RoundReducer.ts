@@ -40,8 +40,9 @@ export class RoundReducer {
 
   /** Hash, decode and validate a frame, and check an eager start; nothing is kept. */
   check(request: Omit<CheckRequest, 'op'>): Promise<CheckReply> {
-    const bytes = request.bytes.slice()
-    const ownFrame = request.eager ? request.eager.ownFrame.slice() : null
+    // Copies (new Uint8Array, not slice(): a Node Buffer's slice() is a view), so the transfer detaches only them.
+    const bytes = new Uint8Array(request.bytes)
+    const ownFrame = request.eager ? new Uint8Array(request.eager.ownFrame) : null
     const transfer = [bytes.buffer, ...(ownFrame ? [ownFrame.buffer] : [])] as ArrayBuffer[]
     const eager = request.eager && ownFrame ? { ...request.eager, ownFrame } : null
     return this.checkerWorker().request({ ...request, op: 'check', bytes, eager }, transfer) as Promise<CheckReply>
@@ -127,7 +128,7 @@ export class RoundReducer {
       const round = this.round
       if (peerId === undefined || round === null) return
       try {
-        const bytes = this.readFrame(round, peerId).slice()
+        const bytes = new Uint8Array(this.readFrame(round, peerId))
         await this.reducerWorker().request({ op: 'add', round, bytes }, [bytes.buffer as ArrayBuffer])
       } catch (error) {
         log.error('could not add %s to round %d: %O', peerId, round, error)

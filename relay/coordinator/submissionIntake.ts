@@ -68,7 +68,9 @@ export class SubmissionIntake {
       return this.reject(live, meta, 'duplicate', 'A submission is already in flight.')
     live.inFlight.add(meta.peerId)
     try {
-      return await this.admit(live, meta, await readBytes(meta.updateBytes, { signal }))
+      // A copy of our own: the stream hands out views of its socket buffers (Node Buffers, whose slice() is a
+      // view too), and the bytes must outlive the read until the group commit.
+      return await this.admit(live, meta, new Uint8Array(await readBytes(meta.updateBytes, { signal })))
     } finally {
       live.inFlight.delete(meta.peerId)
     }
