@@ -28,10 +28,11 @@ export const SCORING = {
   /**
    * Minimum cosine between an update and the relay's loss gradient at the base (referenceBatchSize held-out
    * sequences). Honest AdamW work is a descent direction: measured +0.20 in round 1 falling to +0.010–0.04 by
-   * round 5 (H=20, a 4-sequence reference); random noise of 120k coordinates is ±0.003 (1σ); a sign flip is
-   * negative.
+   * round 5 (H=20, a 4-sequence reference) and +0.018–0.04 with this 16-sequence one; random noise of 120k
+   * coordinates is ±0.003 (1σ, so 0.01 is 3.4σ: at 0.005 a noise attacker was credited 2.9% of a run); a sign
+   * flip is negative.
    */
-  minAlignment: 0.005,
+  minAlignment: 0.01,
   /**
    * Two updates of a round closer than this in cosine (on the sketch coordinates) are the same work:
    * the later one is a copy. Honest peers on different windows measured up to 0.94 early in a run (they share the big first
