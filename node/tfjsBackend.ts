@@ -10,8 +10,19 @@ import '@tensorflow/tfjs-backend-wasm'
 export type BackendName = 'wasm' | 'cpu'
 
 export async function initBackend(name: BackendName = 'wasm'): Promise<BackendName> {
+  // Emscripten's Node glue (the wasm backend) installs process-wide uncaughtException/unhandledRejection
+  // handlers that rethrow whatever reaches them, turning any unrelated error (a reset libp2p stream in a test
+  // process, say) into a crash of the whole process. Process policy is not a library's call: they are removed.
+  const before = {
+    uncaughtException: new Set(process.listeners('uncaughtException')),
+    unhandledRejection: new Set(process.listeners('unhandledRejection')),
+  }
   // setBackend resolves false (and silently keeps the old backend) when init fails.
   const ok = await tf.setBackend(name)
+  for (const listener of process.listeners('uncaughtException'))
+    if (!before.uncaughtException.has(listener)) process.removeListener('uncaughtException', listener)
+  for (const listener of process.listeners('unhandledRejection'))
+    if (!before.unhandledRejection.has(listener)) process.removeListener('unhandledRejection', listener)
   if (!ok || tf.getBackend() !== name) throw new Error(`tfjs backend '${name}' failed to initialise`)
   await tf.ready()
   return name

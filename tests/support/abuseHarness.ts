@@ -112,9 +112,11 @@ export class HonestPeer {
   async #train(assignment: Assignment) {
     const training = this.#trainer.train({ node: this.node, relay: this.relay.addr, assignment })
     let done = false
-    void training.finally(() => {
+    // then(f, f), not finally(f): finally's own promise rejects with the training's error, and nobody awaits it.
+    const settle = () => {
       done = true
-    })
+    }
+    training.then(settle, settle)
     while (!done) {
       await Promise.race([training.catch(() => {}), new Promise((r) => setTimeout(r, 1_000))])
       if (!done) await this.#timed({ type: 'heartbeat', ...this.#base }).catch(() => {})
