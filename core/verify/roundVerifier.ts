@@ -32,7 +32,8 @@ export function createRoundVerifier(init: RoundVerifierInit) {
   const { model, secret, runId, round, base, train, validation, assignment } = init
   const contextLength = model.config.contextLength
   const indices = sketchIndices({ secret, runId, round, parameters: base.length, size: SCORING.sketchSize })
-  const heldOut = {
+  // The round's held-out windows: a small scored batch, and a larger one the reference gradient is taken on.
+  const heldOutOf = (batchSize: number, purpose?: string) => ({
     tokens: validation,
     starts: heldOutWindows({
       secret,
@@ -40,21 +41,12 @@ export function createRoundVerifier(init: RoundVerifierInit) {
       round,
       length: validation.length,
       contextLength,
-      batchSize: SCORING.heldOutBatchSize,
+      batchSize,
+      ...(purpose ? { purpose } : {}),
     }),
-  }
-  const referenceWindows = {
-    tokens: validation,
-    starts: heldOutWindows({
-      secret,
-      runId,
-      round,
-      length: validation.length,
-      contextLength,
-      batchSize: SCORING.referenceBatchSize,
-      purpose: 'reference-gradient',
-    }),
-  }
+  })
+  const heldOut = heldOutOf(SCORING.heldOutBatchSize)
+  const referenceWindows = heldOutOf(SCORING.referenceBatchSize, 'reference-gradient')
   const sketches = new Map<string, Float32Array>()
   let heldOutBase: number | undefined
   let reference: Float32Array | undefined

@@ -73,13 +73,7 @@ export async function scoreUpdate(parameters: ScoreUpdateParameters): Promise<Up
 export function referenceGradient(model: Gpt, { tokens, starts }: ScoreWindows): Float32Array {
   const context = model.config.contextLength
   const rows = starts.length
-  const inputs = new Int32Array(rows * context)
-  const targets = new Int32Array(rows * context)
-  for (let r = 0; r < rows; r++)
-    for (let t = 0; t < context; t++) {
-      inputs[r * context + t] = tokens[starts[r]! + t]!
-      targets[r * context + t] = tokens[starts[r]! + t + 1]!
-    }
+  const { inputs, targets } = windowBatch(tokens, starts, context)
   const flat = new Float32Array(model.layout.size)
   tf.tidy(() => {
     const x = tf.tensor2d(inputs, [rows, context], 'int32')
@@ -101,17 +95,7 @@ export async function meanLoss(model: Gpt, { tokens, starts }: ScoreWindows, bat
   let counted = 0
   for (let first = 0; first < starts.length; first += batchSize) {
     const rows = Math.min(batchSize, starts.length - first)
-    const inputs = new Int32Array(rows * context)
-    const targets = new Int32Array(rows * context)
-    for (let r = 0; r < rows; r++) {
-      const start = starts[first + r]!
-      if (start < 0 || start + context + 1 > tokens.length)
-        throw new ScoringError('Window outside the corpus.', { details: `start ${start}, ${tokens.length} tokens` })
-      for (let t = 0; t < context; t++) {
-        inputs[r * context + t] = tokens[start + t]!
-        targets[r * context + t] = tokens[start + t + 1]!
-      }
-    }
+    const { inputs, targets } = windowBatch(tokens, starts.subarray(first, first + rows), context)
     const loss = tf.tidy(() =>
       model.loss(tf.tensor2d(inputs, [rows, context], 'int32'), tf.tensor2d(targets, [rows, context], 'int32')),
     )
@@ -120,4 +104,19 @@ export async function meanLoss(model: Gpt, { tokens, starts }: ScoreWindows, bat
     counted += rows
   }
   return total / counted
+}
+
+/** Inputs and next-byte targets [rows, context] of the windows starting at `starts`; a window outside throws. */
+function windowBatch(tokens: Uint8Array, starts: Int32Array, context: number) {
+  const inputs = new Int32Array(starts.length * context)
+  const targets = new Int32Array(starts.length * context)
+  for (const [r, start] of starts.entries()) {
+    if (start < 0 || start + context + 1 > tokens.length)
+      throw new ScoringError('Window outside the corpus.', { details: `start ${start}, ${tokens.length} tokens` })
+    for (let t = 0; t < context; t++) {
+      inputs[r * context + t] = tokens[start + t]!
+      targets[r * context + t] = tokens[start + t + 1]!
+    }
+  }
+  return { inputs, targets }
 }

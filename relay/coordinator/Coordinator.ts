@@ -134,7 +134,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
         const now = this.now()
         if (judgement.verdict === 'verified') live.reducer.admitToAggregate(peerId)
         live.state = recordVerdict(live.state, { peerId, verdict: judgement.verdict, gain: score.gain, now })
-        this.store.recordScore({
+        const detail = {
           runId,
           round,
           peerId,
@@ -142,22 +142,11 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
           gain: score.gain,
           heldOutGain: score.heldOutGain,
           similarity: judgement.similarity,
-          copyOf: judgement.copyOf ?? null,
+          ...(judgement.copyOf ? { copyOf: judgement.copyOf } : {}),
           at: now,
-        })
-        this.safeDispatchEvent('contribution:verified', {
-          detail: {
-            runId,
-            round,
-            peerId,
-            verdict: judgement.verdict,
-            gain: score.gain,
-            heldOutGain: score.heldOutGain,
-            similarity: judgement.similarity,
-            ...(judgement.copyOf ? { copyOf: judgement.copyOf } : {}),
-            at: now,
-          },
-        })
+        }
+        this.store.recordScore({ ...detail, copyOf: detail.copyOf ?? null })
+        this.safeDispatchEvent('contribution:verified', { detail })
       } catch (error) {
         log.error('verification of %s round %d from %s failed: %O', runId, round, peerId, error)
       }
