@@ -102,7 +102,7 @@ async function one(peers: number, concurrency: number, pipeline: Pipeline): Prom
         seed: k,
         round: 0,
       }).bytes
-      return { bytes, hash: updateHash(bytes) }
+      return { bytes }
     })
     const ids = Array.from({ length: peers }, (_, i) => `peer-${String(i).padStart(5, '0')}`)
     for (const peerId of ids)
@@ -112,8 +112,8 @@ async function one(peers: number, concurrency: number, pipeline: Pipeline): Prom
 
     // The old pipeline's state: every decoded delta until the close.
     const retained = new Map<string, Float32Array>()
-    const groupCommit = new GroupCommit(coordinator.store)
-    const submitOld = async (peerId: string, frame: (typeof frames)[number]) => {
+    const groupCommit = new GroupCommit((rows) => coordinator.store.insertContributions(rows))
+    const submitOld = async (peerId: string, frame: { bytes: Uint8Array; hash: string }) => {
       if (updateHash(frame.bytes) !== frame.hash) throw new Error('hash')
       const valid = admitUpdate({
         bytes: frame.bytes,
@@ -140,7 +140,7 @@ async function one(peers: number, concurrency: number, pipeline: Pipeline): Prom
       })
       retained.set(peerId, valid.delta)
     }
-    const submitNew = async (peerId: string, frame: (typeof frames)[number]) => {
+    const submitNew = async (peerId: string, frame: { bytes: Uint8Array; hash: string }) => {
       const reply = await coordinator.submit(
         {
           type: 'submit',
@@ -157,7 +157,18 @@ async function one(peers: number, concurrency: number, pipeline: Pipeline): Prom
       )
       if (reply.type !== 'ack') throw new Error(`peer ${peerId}: ${JSON.stringify(reply)}`)
     }
-    const submitOne = (i: number) => (pipeline === 'old' ? submitOld : submitNew)(ids[i]!, frames[i % frames.length]!)
+    // Every peer's frame differs from the others (the relay refuses a byte-identical copy): the 16 frames are
+    // reused round-robin with two quantised codes of the last block set to per-peer values. Hashes are taken
+    // here, before the loop monitor starts (a tab hashes its own frame), and each frame is rebuilt at submit.
+    const variantOf = (i: number) => {
+      const bytes = frames[i % frames.length]!.bytes.slice()
+      bytes[bytes.length - 1] = (i % 200) - 100
+      bytes[bytes.length - 2] = (Math.floor(i / 200) % 200) - 100
+      return bytes
+    }
+    const hashes = ids.map((_, i) => updateHash(variantOf(i)))
+    const frameOf = (i: number) => ({ bytes: variantOf(i), hash: hashes[i]! })
+    const submitOne = (i: number) => (pipeline === 'old' ? submitOld : submitNew)(ids[i]!, frameOf(i))
 
     // Worker threads up and the round open in them, as on a relay past its first round.
     await coordinator.aggregated(runId)

@@ -24,8 +24,8 @@ import { writeFileAtomic } from './store/writeFileAtomic.ts'
 import { Validator } from './validation/Validator.ts'
 import { BarList } from './verification/barList.ts'
 import { Challenger } from './verification/Challenger.ts'
-import { ReplayQueue } from './verification/replayQueue.ts'
-import { UpdateScorer } from './verification/UpdateScorer.ts'
+import { ReplayThread } from './verification/ReplayThread.ts'
+import { ScoringThread } from './verification/ScoringThread.ts'
 
 /**
  * The relay process: libp2p relay node + coordinator service + SQLite ledger +
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   let wire: SettlementWire | undefined
   let logRoots: LogRootPoster | undefined
   // Every acked update is scored on the relay before it may count: enter the aggregate, the quorum, the credit.
-  const verifier = config.verify === 'on' ? new UpdateScorer({ dataDir: config.dataDir }) : undefined
+  const verifier = config.verify === 'on' ? new ScoringThread({ dataDir: config.dataDir }) : undefined
   const coordinator = new Coordinator({ store, ...(verifier ? { verifier } : {}), heartbeatMs: config.heartbeatMs })
   const organizers = createFileRunOrganizers({ dataDir: config.dataDir })
   // Subscribers of the coordinator's events: the gossip publisher (the service, once started), settlement
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   // Spot-checks by replay: challenges accepted contributions, bars peers that fail, voids their credit; an
   // epoch closes only after its rounds' checks settled.
   const bars = new BarList({ path: join(config.dataDir, 'verification.sqlite') })
-  const replays = new ReplayQueue({ store, dataDir: config.dataDir })
+  const replays = new ReplayThread({ dataDir: config.dataDir })
   const paid = wire
   const checks = new Challenger({
     coordinator,

@@ -131,12 +131,12 @@ describe('npm run audit', () => {
 
   it('fails naming the round when one stored update frame changes', async () => {
     const row = run.store.db
-      .prepare("SELECT frame FROM contributions WHERE run_id = ? AND round = 2 AND peer_id = 'peer-b'")
+      .prepare("SELECT frame FROM contribution_frames WHERE run_id = ? AND round = 2 AND peer_id = 'peer-b'")
       .get(RUN) as { frame: Buffer }
     const tampered = Buffer.from(row.frame)
     tampered[tampered.length - 1] = tampered[tampered.length - 1]! ^ 1
     const set = run.store.db.prepare(
-      "UPDATE contributions SET frame = ? WHERE run_id = ? AND round = 2 AND peer_id = 'peer-b'",
+      "UPDATE contribution_frames SET frame = ? WHERE run_id = ? AND round = 2 AND peer_id = 'peer-b'",
     )
     set.run(tampered, RUN)
     try {

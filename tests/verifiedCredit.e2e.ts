@@ -232,7 +232,8 @@ describe.skipIf(!chromiumAvailable())('verified credit', () => {
           const db = ledger()
           original = db
             .prepare(
-              'SELECT frame, peer_id FROM contributions WHERE run_id = ? AND round = ? AND peer_id NOT IN (?, ?) ORDER BY received_at LIMIT 1',
+              `SELECT f.frame, c.peer_id FROM contributions c JOIN contribution_frames f USING (run_id, round, peer_id)
+               WHERE c.run_id = ? AND c.round = ? AND c.peer_id NOT IN (?, ?) ORDER BY c.received_at LIMIT 1`,
             )
             .get(RUN, assignment.round, rider.peerId, copier.peerId) as typeof original
           db.close()

@@ -9,7 +9,7 @@ import type { RunAction } from '../../core/coordinator/setRunStatus.ts'
 import type { RunState } from '../../core/coordinator/types.ts'
 import { logger } from '../../core/log.ts'
 import type { ParameterLayout } from '../../core/model/layout.ts'
-import { MAX_UPDATE_BYTES, PROTOCOL_VERSION } from '../../core/protocol/constants.ts'
+import { PROTOCOL_VERSION } from '../../core/protocol/constants.ts'
 import type {
   Ack,
   Backend,
@@ -23,7 +23,7 @@ import type {
   Submit,
   Welcome,
 } from '../../core/protocol/messages.ts'
-import { decodeUpdate } from '../../core/wire/decodeUpdate.ts'
+import { ContributionWriter } from '../store/contributionWriter.ts'
 import type { Store } from '../store/openStore.ts'
 import type { UpdateVerifier } from '../verification/types.ts'
 import { commitRound } from './commitRound.ts'
@@ -76,6 +76,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
   private readonly now: () => number
   private readonly runs: RunRegistry
   private readonly intake: SubmissionIntake
+  private readonly writer: ContributionWriter
   private readonly verifier: UpdateVerifier | undefined
   /** Verification runs one update at a time, in arrival order (copies are judged against earlier updates). */
   private verifying: Promise<void> = Promise.resolve()
@@ -91,9 +92,11 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     this.heartbeatMs = options.heartbeatMs ?? HEARTBEAT_INTERVAL_MS
     this.maxMissed = options.maxMissed ?? MAX_MISSED_HEARTBEATS
     this.runs = new RunRegistry({ store: this.store, now: this.now, verifying: Boolean(this.verifier) })
+    this.writer = new ContributionWriter(this.store)
     this.intake = new SubmissionIntake({
       runs: this.runs,
       store: this.store,
+      insertContributions: (rows) => this.writer.insert(rows),
       now: this.now,
       events: this,
       ...(this.verifier ? { onPending: (live: Live, peerId: string) => this.queueVerification(live, peerId) } : {}),
@@ -121,14 +124,13 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
       try {
         // The acked frame is re-read from the ledger: nothing decoded is kept per peer (bounded memory).
         const frame = this.store.contributionFrame(runId, round, peerId)
-        const { delta } = decodeUpdate(frame, { layout: live.layout, maxBytes: MAX_UPDATE_BYTES })
         const { score, judgement } = await verifier.verify({
           runId,
           round,
           peerId,
           config: live.state.config,
           base: live.outer.parameters,
-          delta,
+          frame,
         })
         if (!stillPending()) return
         const now = this.now()
@@ -288,9 +290,9 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     return this.runs.require(runId).reducer.drained()
   }
 
-  /** Ends the worker threads of every run (the store stays open: the caller owns it). */
-  stop(): Promise<void> {
-    return this.runs.stop()
+  /** Ends the worker threads of every run and the ledger writer (the store stays open: the caller owns it). */
+  async stop(): Promise<void> {
+    await Promise.all([this.runs.stop(), this.writer.close()])
   }
 
   runStatus(runId: string): RunStatus {

@@ -1,10 +1,12 @@
-import { Worker } from 'node:worker_threads'
 import type { OuterState } from '../../core/coordinator/applyOuterStep.ts'
 import { logger } from '../../core/log.ts'
 import type { ParameterLayout } from '../../core/model/layout.ts'
 import type { RoundSettings } from '../../core/round/nextGlobal.ts'
-import { RoundWorkerError } from './errors.ts'
+import { WorkerThread } from '../threads/WorkerThread.ts'
 import type { CheckReply, CheckRequest, CloseReply, RoundRequest } from './roundWorker.ts'
+
+type RoundWorker = WorkerThread<RoundRequest>
+const ROUND_WORKER = new URL('./roundWorker.ts', import.meta.url)
 
 const log = logger('relay:coordinator:reducer')
 
@@ -138,62 +140,12 @@ export class RoundReducer {
   }
 
   private checkerWorker(): RoundWorker {
-    this.checker ??= new RoundWorker(this.layout)
+    this.checker ??= new WorkerThread(ROUND_WORKER, { layout: this.layout })
     return this.checker
   }
 
   private reducerWorker(): RoundWorker {
-    this.reducer ??= new RoundWorker(this.layout)
+    this.reducer ??= new WorkerThread(ROUND_WORKER, { layout: this.layout })
     return this.reducer
-  }
-}
-
-/** One worker thread answering requests in order; ref'd only while a request is pending. */
-class RoundWorker {
-  private readonly worker: Worker
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>()
-  private nextId = 0
-
-  constructor(layout: ParameterLayout) {
-    this.worker = new Worker(new URL('./roundWorker.boot.mjs', import.meta.url), {
-      workerData: { entry: new URL('./roundWorker.ts', import.meta.url).href, layout },
-    })
-    this.worker.unref()
-    this.worker.on('message', ({ id, ok, value, error }) => {
-      const p = this.pending.get(id)
-      if (!p) return
-      this.settled(id)
-      if (ok) p.resolve(value)
-      else p.reject(new RoundWorkerError(error))
-    })
-    this.worker.on('error', (error) => this.failAll(error))
-    this.worker.on('exit', (code) =>
-      this.failAll(new RoundWorkerError({ name: 'WorkerExited', message: `exit code ${code}` })),
-    )
-  }
-
-  request(request: RoundRequest, transfer: ArrayBuffer[] = []): Promise<unknown> {
-    const id = this.nextId++
-    return new Promise((resolve, reject) => {
-      if (this.pending.size === 0) this.worker.ref()
-      this.pending.set(id, { resolve, reject })
-      this.worker.postMessage({ id, request }, transfer)
-    })
-  }
-
-  async terminate(): Promise<void> {
-    await this.worker.terminate()
-  }
-
-  private settled(id: number): void {
-    this.pending.delete(id)
-    if (this.pending.size === 0) this.worker.unref()
-  }
-
-  private failAll(error: unknown): void {
-    for (const [id, p] of this.pending) {
-      this.settled(id)
-      p.reject(error)
-    }
   }
 }

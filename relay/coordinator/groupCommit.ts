@@ -1,43 +1,55 @@
-import type { NewContribution, Store } from '../store/openStore.ts'
+import type { NewContribution } from '../store/openStore.ts'
 
 type Pending = { row: NewContribution; resolve: (inserted: boolean) => void; reject: (e: unknown) => void }
 
+/** Inserts rows in one durable transaction and says, per row, whether it was new. */
+export type InsertContributions = (rows: readonly NewContribution[]) => Promise<boolean[]> | boolean[]
+
 /**
- * Group commit of accepted updates: every row queued in the same turn of the event loop is written in one
- * SQLite transaction (one fsync), then each caller learns whether its row was new. A caller acks its tab only
- * after its promise resolves, so an ack always means durable.
+ * Group commit of accepted updates: the rows queued while the previous batch was being written (or, when
+ * none was, in the same turn of the event loop) go to disk in one transaction (one fsync), then each caller
+ * learns whether its row was new. One batch is written at a time, so under load batches grow instead of
+ * queueing fsyncs. A caller acks its tab only after its promise resolves, so an ack always means durable.
  */
 export class GroupCommit {
-  private readonly store: Store
+  private readonly insert: InsertContributions
   private pending: Pending[] = []
   private scheduled = false
+  private writing = false
 
-  constructor(store: Store) {
-    this.store = store
+  constructor(insert: InsertContributions) {
+    this.insert = insert
   }
 
   /** Resolves true once the row is durable, false when (run, round, peer) was already recorded. */
   persist(row: NewContribution): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.pending.push({ row, resolve, reject })
-      if (!this.scheduled) {
-        this.scheduled = true
-        setImmediate(() => this.flush())
-      }
+      this.schedule()
     })
   }
 
+  private schedule(): void {
+    if (this.scheduled || this.writing || this.pending.length === 0) return
+    this.scheduled = true
+    setImmediate(() => void this.flush())
+  }
+
   /** Writes the queued rows in one transaction and settles their promises. */
-  flush(): void {
+  private async flush(): Promise<void> {
     this.scheduled = false
     const batch = this.pending
     this.pending = []
     if (batch.length === 0) return
+    this.writing = true
     try {
-      const inserted = this.store.insertContributions(batch.map((p) => p.row))
+      const inserted = await this.insert(batch.map((p) => p.row))
       for (const [i, p] of batch.entries()) p.resolve(inserted[i]!)
     } catch (error) {
       for (const p of batch) p.reject(error)
+    } finally {
+      this.writing = false
+      this.schedule()
     }
   }
 }

@@ -5,13 +5,12 @@
  * It holds one accumulator, the global an eager start builds on, and nothing per peer.
  * Requests are answered in the order they arrive; see RoundReducer for the other end.
  */
-import { parentPort, workerData } from 'node:worker_threads'
+import { workerData } from 'node:worker_threads'
 import type { OuterState } from '../../core/coordinator/applyOuterStep.ts'
 import { MAX_TRIM } from '../../core/coordinator/constants.ts'
 import { RoundStateError } from '../../core/coordinator/errors.ts'
 import { createRobustAccumulator, type RobustAccumulator } from '../../core/coordinator/robustAccumulator.ts'
 import type { RobustConfig } from '../../core/coordinator/types.ts'
-import { serializeError } from '../../core/errors/base.ts'
 import type { ParameterLayout } from '../../core/model/layout.ts'
 import { parameterHash } from '../../core/model/parameters.ts'
 import { MAX_UPDATE_BYTES } from '../../core/protocol/constants.ts'
@@ -22,6 +21,7 @@ import { eagerStart } from '../../core/round/overlap.ts'
 import { decodeUpdate } from '../../core/wire/decodeUpdate.ts'
 import { updateHash } from '../../core/wire/updateHash.ts'
 import { writeCheckpointFile } from '../store/checkpointFile.ts'
+import { serveRequests } from '../threads/WorkerThread.ts'
 
 export type CheckRequest = {
   op: 'check'
@@ -152,11 +152,4 @@ function handle(request: RoundRequest): { value: unknown; transfer: ArrayBuffer[
   }
 }
 
-parentPort!.on('message', ({ id, request }: { id: number; request: RoundRequest }) => {
-  try {
-    const { value, transfer } = handle(request)
-    parentPort!.postMessage({ id, ok: true, value }, transfer)
-  } catch (error) {
-    parentPort!.postMessage({ id, ok: false, error: serializeError(error) })
-  }
-})
+serveRequests(handle)

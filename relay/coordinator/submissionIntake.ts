@@ -7,7 +7,7 @@ import type { Ack, Reject, RejectReason, Submit } from '../../core/protocol/mess
 import { overlapsCompute } from '../../core/round/overlap.ts'
 import type { Store } from '../store/openStore.ts'
 import type { CoordinatorEvents } from './events.ts'
-import { GroupCommit } from './groupCommit.ts'
+import { GroupCommit, type InsertContributions } from './groupCommit.ts'
 import type { Live, RunRegistry } from './runRegistry.ts'
 
 const log = logger('relay:coordinator:intake')
@@ -20,6 +20,8 @@ export type SubmissionIntakeInit = {
   store: Store
   now: () => number
   events: TypedEventTarget<CoordinatorEvents>
+  /** Writes accepted rows durably (relay/store/ContributionWriter off the event loop; the store itself in tests). */
+  insertContributions?: InsertContributions
   /** Called once an update is durable and acked, when verification is wired: it enters the aggregate only once verified. */
   onPending?: (live: Live, peerId: string) => void
 }
@@ -39,13 +41,13 @@ export class SubmissionIntake {
   private readonly onPending: ((live: Live, peerId: string) => void) | undefined
   readonly groupCommit: GroupCommit
 
-  constructor({ runs, store, now, events, onPending }: SubmissionIntakeInit) {
+  constructor({ runs, store, now, events, insertContributions, onPending }: SubmissionIntakeInit) {
     this.runs = runs
     this.store = store
     this.now = now
     this.events = events
     this.onPending = onPending
-    this.groupCommit = new GroupCommit(store)
+    this.groupCommit = new GroupCommit(insertContributions ?? ((rows) => store.insertContributions(rows)))
   }
 
   async submit(

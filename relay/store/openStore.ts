@@ -49,12 +49,21 @@ CREATE TABLE IF NOT EXISTS contributions (
   tokens INTEGER NOT NULL,
   steps INTEGER NOT NULL,
   duration_ms REAL NOT NULL,
-  -- The update frame itself: durable in the same fsync as its row, so an ack
-  -- never refers to bytes that a crash could lose.
-  frame BLOB NOT NULL,
   received_at INTEGER NOT NULL,
   committed INTEGER NOT NULL DEFAULT 0,
   UNIQUE (run_id, round, peer_id)
+);
+-- The update frame of each contribution: written in the same transaction (one
+-- fsync) as its row, so an ack never refers to bytes that a crash could lose.
+-- A table of its own, so that marking a row committed or listing rows never
+-- rewrites or reads the megabytes (SQLite rewrites a whole record on UPDATE).
+CREATE TABLE IF NOT EXISTS contribution_frames (
+  run_id TEXT NOT NULL,
+  round INTEGER NOT NULL,
+  peer_id TEXT NOT NULL,
+  frame BLOB NOT NULL,
+  PRIMARY KEY (run_id, round, peer_id),
+  FOREIGN KEY (run_id, round, peer_id) REFERENCES contributions (run_id, round, peer_id)
 );
 CREATE TABLE IF NOT EXISTS peers (
   peer_id TEXT PRIMARY KEY,
@@ -182,6 +191,23 @@ export type CommitRoundInput = {
 }
 
 /**
+ * Ledgers written before frames had a table of their own kept them in a `frame` column of `contributions`:
+ * they are moved once, in one transaction, and the column dropped.
+ */
+function moveFramesOutOfContributions(db: Database.Database): void {
+  const columns = db.prepare('PRAGMA table_info(contributions)').all() as { name: string }[]
+  if (!columns.some((c) => c.name === 'frame')) return
+  db.transaction(() => {
+    db.exec(
+      `INSERT OR IGNORE INTO contribution_frames (run_id, round, peer_id, frame)
+       SELECT run_id, round, peer_id, frame FROM contributions;
+       ALTER TABLE contributions DROP COLUMN frame;`,
+    )
+  })()
+  log('moved update frames into contribution_frames')
+}
+
+/**
  * The relay's ledger: one SQLite file in WAL mode with synchronous=FULL, so a
  * transaction that returned is on disk. Everything that must not be counted
  * twice has a unique key; a round's commit is one transaction.
@@ -198,6 +224,7 @@ export class Store {
     this.db.pragma('synchronous = FULL')
     this.db.pragma('foreign_keys = ON')
     this.db.exec(SCHEMA)
+    moveFramesOutOfContributions(this.db)
     this.db.exec(TRAINING_LOG_SCHEMA)
     log('opened ledger in %s', dataDir)
   }
@@ -255,16 +282,25 @@ export class Store {
    */
   insertContributions(rows: readonly NewContribution[]): boolean[] {
     const insert = this.db.prepare(
-      `INSERT OR IGNORE INTO contributions (run_id, round, peer_id, update_hash, update_bytes, norm, loss, tokens, steps, duration_ms, frame, received_at)
-       VALUES (@run_id, @round, @peer_id, @update_hash, @update_bytes, @norm, @loss, @tokens, @steps, @duration_ms, @frame, @received_at)`,
+      `INSERT OR IGNORE INTO contributions (run_id, round, peer_id, update_hash, update_bytes, norm, loss, tokens, steps, duration_ms, received_at)
+       VALUES (@run_id, @round, @peer_id, @update_hash, @update_bytes, @norm, @loss, @tokens, @steps, @duration_ms, @received_at)`,
     )
-    return this.db.transaction(() => rows.map((row) => insert.run(row).changes === 1))()
+    const insertFrame = this.db.prepare(
+      'INSERT INTO contribution_frames (run_id, round, peer_id, frame) VALUES (@run_id, @round, @peer_id, @frame)',
+    )
+    return this.db.transaction(() =>
+      rows.map(({ frame, ...row }) => {
+        const inserted = insert.run(row).changes === 1
+        if (inserted) insertFrame.run({ run_id: row.run_id, round: row.round, peer_id: row.peer_id, frame })
+        return inserted
+      }),
+    )()
   }
 
   /** The stored update frame of one contribution. */
   contributionFrame(runId: string, round: number, peerId: string): Uint8Array {
     const row = this.db
-      .prepare('SELECT frame FROM contributions WHERE run_id = ? AND round = ? AND peer_id = ?')
+      .prepare('SELECT frame FROM contribution_frames WHERE run_id = ? AND round = ? AND peer_id = ?')
       .get(runId, round, peerId) as { frame: Buffer } | undefined
     if (!row) throw new StoreError(`No contribution of ${peerId} to ${runId} round ${round}.`)
     return new Uint8Array(row.frame.buffer, row.frame.byteOffset, row.frame.byteLength)

@@ -13,7 +13,7 @@ import { Store } from '../store/openStore.ts'
 import { BarList } from './barList.ts'
 import { Challenger } from './Challenger.ts'
 import type { Bar } from './events.ts'
-import { ReplayQueue } from './replayQueue.ts'
+import { ReplayThread } from './ReplayThread.ts'
 
 const CORPUS_ID = 'upload-00000000000000aa'
 const TEXT = 'It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of '
@@ -34,7 +34,7 @@ describe('Challenger (spot-check by replay)', () => {
   let store: Store
   let coordinator: Coordinator
   let bars: BarList
-  let replays: ReplayQueue
+  let replays: ReplayThread
   let challenger: Challenger
   let train: Uint8Array
   const voided: { runId: string; wallet: Address; rounds: number[]; reason: string }[] = []
@@ -71,7 +71,7 @@ describe('Challenger (spot-check by replay)', () => {
     })
     coordinator.act(RUN, 'start')
     bars = new BarList({ path: join(dir, 'verification.sqlite') })
-    replays = new ReplayQueue({ store, dataDir: dir, backend: 'wasm' })
+    replays = new ReplayThread({ dataDir: dir, backend: 'wasm' })
     challenger = new Challenger(
       {
         coordinator,

@@ -5,7 +5,11 @@ import { splitTokens } from '../../core/data/splitTokens.ts'
 import { logger } from '../../core/log.ts'
 import { isPresetName, MODEL_PRESETS } from '../../core/model/config.ts'
 import { createGpt, type Gpt } from '../../core/model/gpt.ts'
+import type { ParameterLayout } from '../../core/model/layout.ts'
+import { parameterLayout } from '../../core/model/parameters.ts'
+import { MAX_UPDATE_BYTES } from '../../core/protocol/constants.ts'
 import { createRoundVerifier, type RoundVerifier, type VerifiedUpdate } from '../../core/verify/roundVerifier.ts'
+import { decodeUpdate } from '../../core/wire/decodeUpdate.ts'
 import { type BackendName, initBackendWithFallback } from '../../node/tfjsBackend.ts'
 import { loadRunCorpus } from '../corpus/loadRunCorpus.ts'
 import type { UpdateVerifier, VerificationJob } from './types.ts'
@@ -14,6 +18,7 @@ const log = logger('relay:verification')
 
 type RunScoring = {
   model: Gpt
+  layout: ParameterLayout
   train: Uint8Array
   validation: Uint8Array
   /** Never leaves this process: which windows and coordinates are checked must not be predictable. */
@@ -25,7 +30,8 @@ export type UpdateScorerInit = { dataDir: string; backend?: BackendName }
 
 /**
  * The relay's verifier: core/verify's round verifier per run, on tfjs in Node, one job at a time (jobs are
- * queued by the coordinator, off the ack path). One model and one secret per run; a new round verifier
+ * queued by the coordinator, off the ack path). The relay runs it in a thread of its own (ScoringThread), so
+ * its forward and backward passes never block the event loop. One model and one secret per run; a new round verifier
  * (held-out batch, sketch coordinates) each round.
  */
 export class UpdateScorer implements UpdateVerifier {
@@ -56,7 +62,8 @@ export class UpdateScorer implements UpdateVerifier {
         },
       })
     const started = performance.now()
-    const verified = await run.round.verify(job.peerId, job.delta)
+    const { delta } = decodeUpdate(job.frame, { layout: run.layout, maxBytes: MAX_UPDATE_BYTES })
+    const verified = await run.round.verify(job.peerId, delta)
     log(
       '%s round %d %s: %s (gain %f, held-out %f, %d ms)',
       job.runId,
@@ -95,6 +102,7 @@ export class UpdateScorer implements UpdateVerifier {
     log('scoring %s on %d training and %d held-out bytes', runId, train.length, validation.length)
     return {
       model: createGpt(MODEL_PRESETS[preset]),
+      layout: parameterLayout(MODEL_PRESETS[preset]),
       train,
       validation,
       secret: randomBytes(32).toString('hex'),

@@ -9,8 +9,8 @@ export type VerificationJob = {
   config: RunConfig
   /** The round's base parameters (the coordinator's; do not modify). */
   base: Float32Array
-  /** The decoded update. */
-  delta: Float32Array
+  /** The update's frame, as acked and stored (decoded by the verifier, off the event loop). */
+  frame: Uint8Array
 }
 
 /** Scores and judges accepted updates before they may enter a round (core/verify, run by the relay). */
