@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
-import { keccak256 } from 'viem'
 import type { CompressorState } from '../compression/types.ts'
 import type { AdamwState } from '../diloco/adamw.ts'
+import { keccakBytes } from '../wire/keccakBytes.ts'
 import { RoundStartStateError } from './errors.ts'
 
 /**
@@ -120,7 +120,7 @@ export function decodeRoundStartState(bytes: Uint8Array, { layoutSize }: { layou
 
 /** keccak256 of the canonical bytes: what a submit's `stateHash` commits to. */
 export function roundStartStateHash(bytes: Uint8Array): `0x${string}` {
-  return keccak256(bytes)
+  return keccakBytes(bytes)
 }
 
 /**
