@@ -2,6 +2,7 @@ import type { OuterState } from '../../core/coordinator/applyOuterStep.ts'
 import { logger } from '../../core/log.ts'
 import type { ParameterLayout } from '../../core/model/layout.ts'
 import type { RoundSettings } from '../../core/round/nextGlobal.ts'
+import { transferable } from '../threads/transfer.ts'
 import { WorkerThread } from '../threads/WorkerThread.ts'
 import type { CheckReply, CheckRequest, CloseReply, RoundRequest } from './roundWorker.ts'
 
@@ -40,12 +41,14 @@ export class RoundReducer {
     this.readFrame = readFrame
   }
 
-  /** Hash, decode and validate a frame, and check an eager start; nothing is kept. */
+  /**
+   * Hash, decode and validate a frame, and check an eager start; nothing is kept. `bytes` moves to the checker
+   * thread and back without a copy when it owns its buffer (the reply's `bytes`); do not use it afterwards.
+   */
   check(request: Omit<CheckRequest, 'op'>): Promise<CheckReply> {
-    // Copies (new Uint8Array, not slice(): a Node Buffer's slice() is a view), so the transfer detaches only them.
-    const bytes = new Uint8Array(request.bytes)
-    const ownFrame = request.eager ? new Uint8Array(request.eager.ownFrame) : null
-    const transfer = [bytes.buffer, ...(ownFrame ? [ownFrame.buffer] : [])] as ArrayBuffer[]
+    const bytes = transferable(request.bytes)
+    const ownFrame = request.eager ? transferable(request.eager.ownFrame) : null
+    const transfer = [bytes.buffer, ...(ownFrame ? [ownFrame.buffer] : [])]
     const eager = request.eager && ownFrame ? { ...request.eager, ownFrame } : null
     return this.checkerWorker().request({ ...request, op: 'check', bytes, eager }, transfer) as Promise<CheckReply>
   }

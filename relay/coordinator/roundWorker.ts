@@ -33,7 +33,9 @@ export type CheckRequest = {
   /** Set when the tab did not start from the base: the eager start it claims and its own previous frame. */
   eager: { startHash: string; ownFrame: Uint8Array; outerLearningRate: number } | null
 }
-export type CheckReply = { ok: true; norm: number } | { ok: false; reason: RejectReason; message: string }
+type CheckVerdict = { ok: true; norm: number } | { ok: false; reason: RejectReason; message: string }
+/** `bytes`: the checked frame, handed back (it was transferred here) for the caller to store. */
+export type CheckReply = CheckVerdict & { bytes: Uint8Array }
 export type RoundRequest =
   | CheckRequest
   | { op: 'previous'; parameters: Float32Array | null }
@@ -63,7 +65,7 @@ const layout = (workerData as { layout: ParameterLayout }).layout
 let previous: Float32Array | null = null
 let open: { round: number; accumulator: RobustAccumulator } | null = null
 
-function check(request: CheckRequest): CheckReply {
+function check(request: CheckRequest): CheckVerdict {
   if (updateHash(request.bytes) !== request.updateHash)
     return { ok: false, reason: 'hash-mismatch', message: 'updateHash of the bytes does not match the metadata.' }
   const valid = admitUpdate({
@@ -93,7 +95,7 @@ function check(request: CheckRequest): CheckReply {
 function handle(request: RoundRequest): { value: unknown; transfer: ArrayBuffer[] } {
   switch (request.op) {
     case 'check':
-      return { value: check(request), transfer: [] }
+      return { value: { ...check(request), bytes: request.bytes }, transfer: [request.bytes.buffer as ArrayBuffer] }
     case 'previous':
       previous = request.parameters
       return { value: null, transfer: [] }

@@ -83,6 +83,7 @@ export class SubmissionIntake {
       return this.reject(live, meta, 'size-mismatch', `Got ${bytes.byteLength} bytes, announced ${meta.updateBytes}.`)
     const eager = eagerClaim(live, meta, this.store)
     if (typeof eager === 'string') return this.reject(live, meta, 'wrong-base', eager)
+    // The bytes go to the checker thread and come back as `valid.bytes`: the one copy made above is the one stored.
     const valid = await live.reducer.check({
       bytes,
       round: meta.round,
@@ -92,6 +93,8 @@ export class SubmissionIntake {
       eager,
     })
     if (!valid.ok) return this.reject(live, meta, valid.reason, valid.message)
+    const frame = valid.bytes
+    const updateBytes = frame.byteLength
     // The round may have closed while the bytes were arriving or being checked.
     const now = this.now()
     const again = live.closing ? 'late' : checkSubmission(live.state, { meta, now })
@@ -105,13 +108,13 @@ export class SubmissionIntake {
         round: meta.round,
         peer_id: meta.peerId,
         update_hash: meta.updateHash,
-        update_bytes: bytes.byteLength,
+        update_bytes: updateBytes,
         norm: valid.norm,
         loss: meta.stats.loss,
         tokens: meta.stats.tokens,
         steps: meta.stats.steps,
         duration_ms: meta.stats.durationMs,
-        frame: bytes,
+        frame,
         received_at: now,
       })
       if (inserted) {
@@ -126,7 +129,7 @@ export class SubmissionIntake {
         })
         // Verified work only enters the aggregate: with a verifier wired it waits for the verdict first.
         if (!this.onPending) live.reducer.admitToAggregate(meta.peerId)
-        live.updateBytes += bytes.byteLength
+        live.updateBytes += updateBytes
       }
     } finally {
       live.persisting--
@@ -141,7 +144,7 @@ export class SubmissionIntake {
         meta,
         updateHash: meta.updateHash,
         norm: valid.norm,
-        updateBytes: bytes.byteLength,
+        updateBytes,
         receivedAt: now,
       },
     })

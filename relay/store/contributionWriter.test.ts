@@ -58,11 +58,15 @@ describe('ContributionWriter', () => {
     expect(store.contributionFrame('run-1', 0, 'a')).toEqual(new Uint8Array(1024).fill(1))
   })
 
-  it('leaves the caller its frame (the thread gets a copy)', async () => {
-    const mine = row('a', 3)
-    await writer.insert([mine])
-    expect(mine.frame.byteLength).toBe(1024)
-    expect(mine.frame[0]).toBe(3)
+  it('moves a frame that owns its buffer to the thread, and copies a view (the rest of its buffer stays)', async () => {
+    const owned = row('a', 3)
+    const backing = new Uint8Array(4096).fill(4)
+    const view = { ...row('b', 4), frame: backing.subarray(1024, 2048) }
+    await writer.insert([owned, view])
+    expect(owned.frame.byteLength).toBe(0)
+    expect(backing.byteLength).toBe(4096)
+    expect(store.contributionFrame('run-1', 0, 'a')).toEqual(new Uint8Array(1024).fill(3))
+    expect(store.contributionFrame('run-1', 0, 'b')).toEqual(new Uint8Array(1024).fill(4))
   })
 
   it('rejects every row of a batch that cannot be written, and keeps working', async () => {

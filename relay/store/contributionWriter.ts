@@ -1,3 +1,4 @@
+import { transferable } from '../threads/transfer.ts'
 import { WorkerThread } from '../threads/WorkerThread.ts'
 import type { WriterRequest } from './contributionWriter.thread.ts'
 import type { NewContribution, Store } from './openStore.ts'
@@ -17,11 +18,13 @@ export class ContributionWriter {
     this.store = store
   }
 
-  /** Inserts the rows in ONE durable transaction; per row, whether it was new. The frames are transferred. */
+  /**
+   * Inserts the rows in ONE durable transaction; per row, whether it was new. Each frame moves to the thread
+   * without a copy when it owns its buffer (relay/threads/transfer): do not use the frames afterwards.
+   */
   async insert(rows: readonly NewContribution[]): Promise<boolean[]> {
-    // Own copies of the frames, so the transfer detaches only them.
-    const sent = rows.map((row) => ({ ...row, frame: new Uint8Array(row.frame) }))
-    const transfer = sent.map((row) => row.frame.buffer as ArrayBuffer)
+    const sent = rows.map((row) => ({ ...row, frame: transferable(row.frame) }))
+    const transfer = sent.map((row) => row.frame.buffer)
     return (await this.writer().request({ op: 'insert', rows: sent }, transfer)) as boolean[]
   }
 

@@ -6,6 +6,8 @@ import { appendTrainingLog, TRAINING_LOG_SCHEMA } from '../audit/trainingLog.ts'
 import { StoreError } from './errors.ts'
 
 const log = logger('relay:store')
+/** How long a hello waits before its peer row is written, batched with the others (Store.upsertPeer). */
+const PEER_FLUSH_MS = 1_000
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -232,6 +234,7 @@ export class Store {
   close(): void {
     if (this.db.open) {
       this.flushRejections()
+      this.flushPeers()
       this.db.close()
     }
   }
@@ -265,14 +268,33 @@ export class Store {
     return this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined
   }
 
+  /**
+   * Notes a peer's hello. Written in batches (within PEER_FLUSH_MS, and on close or when read): a transaction
+   * with its fsync per hello blocked the event loop 10–90 ms each while a swarm joined.
+   */
   upsertPeer({ peerId, backend, now }: { peerId: string; backend: string; now: number }): void {
-    this.db
-      .prepare(
-        `INSERT INTO peers (peer_id, backend, first_seen, last_seen) VALUES (?, ?, ?, ?)
-         ON CONFLICT (peer_id) DO UPDATE SET backend = excluded.backend, last_seen = excluded.last_seen`,
-      )
-      .run(peerId, backend, now, now)
+    const seen = this.#pendingPeers.get(peerId)
+    this.#pendingPeers.set(peerId, { backend, firstSeen: seen?.firstSeen ?? now, lastSeen: now })
+    this.#peerFlush ??= setTimeout(() => this.flushPeers(), PEER_FLUSH_MS).unref()
   }
+
+  flushPeers(): void {
+    if (this.#peerFlush) clearTimeout(this.#peerFlush)
+    this.#peerFlush = undefined
+    if (this.#pendingPeers.size === 0 || !this.db.open) return
+    const upsert = this.db.prepare(
+      `INSERT INTO peers (peer_id, backend, first_seen, last_seen) VALUES (?, ?, ?, ?)
+       ON CONFLICT (peer_id) DO UPDATE SET backend = excluded.backend, last_seen = excluded.last_seen`,
+    )
+    this.db.transaction(() => {
+      for (const [peerId, { backend, firstSeen, lastSeen }] of this.#pendingPeers)
+        upsert.run(peerId, backend, firstSeen, lastSeen)
+    })()
+    this.#pendingPeers.clear()
+  }
+
+  readonly #pendingPeers = new Map<string, { backend: string; firstSeen: number; lastSeen: number }>()
+  #peerFlush: ReturnType<typeof setTimeout> | undefined
 
   /**
    * Records accepted contributions (row + update frame) in ONE transaction:
