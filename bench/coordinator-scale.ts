@@ -53,6 +53,8 @@ const { values } = parseArgs({
 const preset = values.preset as PresetName
 if (!(preset in MODEL_PRESETS)) throw new Error(`unknown preset ${preset}`)
 const layout = parameterLayout(MODEL_PRESETS[preset])
+/** The link the frames arrive over, in Gbit/s (see `arriving`). */
+const LINK_GBITS = 10
 const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1)
 
 type Pipeline = 'old' | 'new'
@@ -169,10 +171,17 @@ async function one(peers: number, concurrency: number, pipeline: Pipeline): Prom
     }
     const hashes = ids.map((_, i) => updateHash(variantOf(i)))
     const frameOf = (i: number) => ({ bytes: variantOf(i), hash: hashes[i]! })
-    // A frame's bytes arrive in an I/O turn of their own, as from a stream, not in the turn that sent the
-    // metadata (64 submissions started together would otherwise copy 100 MB in one turn of the loop).
-    const arriving = (i: number) => () =>
-      new Promise<Uint8Array>((resolve) => setImmediate(() => resolve(variantOf(i))))
+    // Frames arrive as over a network link, one after another at LINK_GBITS (generous: a 10 Gbit/s NIC), not
+    // all in the turn that sent their metadata: 64 submissions started together would otherwise hand the relay
+    // 100 MB in one turn of the loop, which no socket does.
+    let linkFreeAt = 0
+    const arriving = (i: number) => () => {
+      const at = Math.max(performance.now(), linkFreeAt) + (frameBytes * 8) / (LINK_GBITS * 1e6)
+      linkFreeAt = at
+      return new Promise<Uint8Array>((resolve) =>
+        setTimeout(() => resolve(variantOf(i)), Math.max(0, at - performance.now())),
+      )
+    }
     const submitOne = (i: number) =>
       pipeline === 'old' ? submitOld(ids[i]!, frameOf(i)) : submitNew(ids[i]!, hashes[i]!, arriving(i))
 

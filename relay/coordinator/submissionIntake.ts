@@ -71,7 +71,8 @@ export class SubmissionIntake {
     live.inFlight.add(meta.peerId)
     try {
       // A copy of our own: the stream hands out views of its socket buffers (Node Buffers, whose slice() is a
-      // view too), and the bytes must outlive the read until the group commit.
+      // view too), and the caller may reuse its bytes. This copy is the one that moves to the checker thread,
+      // back, and on to the ledger writer: the only copy of a frame made on the event loop.
       return await this.admit(live, meta, new Uint8Array(await readBytes(meta.updateBytes, { signal })))
     } finally {
       live.inFlight.delete(meta.peerId)
@@ -83,7 +84,7 @@ export class SubmissionIntake {
       return this.reject(live, meta, 'size-mismatch', `Got ${bytes.byteLength} bytes, announced ${meta.updateBytes}.`)
     const eager = eagerClaim(live, meta, this.store)
     if (typeof eager === 'string') return this.reject(live, meta, 'wrong-base', eager)
-    // The bytes go to the checker thread and come back as `valid.bytes`: the one copy made above is the one stored.
+    // The bytes go to the checker thread and come back as `valid.bytes`, the frame that is stored.
     const valid = await live.reducer.check({
       bytes,
       round: meta.round,
