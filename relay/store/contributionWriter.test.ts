@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { GroupCommit } from '../coordinator/groupCommit.ts'
+import { GroupCommit, MAX_BATCH_BYTES } from '../coordinator/groupCommit.ts'
 import { ContributionWriter } from './contributionWriter.ts'
 import { type NewContribution, Store } from './openStore.ts'
 
@@ -117,5 +117,25 @@ describe('Store', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('GroupCommit batches', () => {
+  it('puts at most MAX_BATCH_BYTES of frames in one transaction, and at least one row', async () => {
+    const batches: number[] = []
+    const commit = new GroupCommit(async (rows) => {
+      batches.push(rows.length)
+      return rows.map(() => true)
+    })
+    const big = (peerId: string, bytes: number) => ({ ...row(peerId, 1), frame: new Uint8Array(bytes) })
+    const third = Math.floor(MAX_BATCH_BYTES / 3)
+    await Promise.all([
+      commit.persist(big('a', third)),
+      commit.persist(big('b', third)),
+      commit.persist(big('c', third)),
+      commit.persist(big('d', third)),
+      commit.persist(big('e', 2 * MAX_BATCH_BYTES)),
+    ])
+    expect(batches).toEqual([3, 1, 1])
   })
 })
