@@ -52,6 +52,7 @@ async function main(): Promise<void> {
   let logRoots: LogRootPoster | undefined
   // Every acked update is scored on the relay before it may count: enter the aggregate, the quorum, the credit.
   const verifier = config.verify === 'on' ? new ScoringThread({ dataDir: config.dataDir }) : undefined
+  void verifier?.warm().catch((error: unknown) => log('scoring thread did not warm up: %O', error))
   const coordinator = new Coordinator({ store, ...(verifier ? { verifier } : {}), heartbeatMs: config.heartbeatMs })
   const organizers = createFileRunOrganizers({ dataDir: config.dataDir })
   // Subscribers of the coordinator's events: the gossip publisher (the service, once started), settlement

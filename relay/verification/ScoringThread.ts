@@ -19,9 +19,13 @@ export class ScoringThread implements UpdateVerifier {
     this.init = init
   }
 
+  /** Starts the thread and its tfjs now, so that the first update is not scored late. */
+  async warm(): Promise<void> {
+    await this.scorer().request({ op: 'warm' })
+  }
+
   async verify(job: VerificationJob): Promise<VerifiedUpdate> {
-    this.thread ??= new WorkerThread(new URL('./scoring.thread.ts', import.meta.url), this.init)
-    const thread = this.thread
+    const thread = this.scorer()
     const base = this.sent.get(job.runId) === job.round ? null : new Float32Array(job.base)
     this.sent.set(job.runId, job.round)
     // Own copies, transferred: the coordinator keeps its base and the ledger's frame untouched.
@@ -34,6 +38,11 @@ export class ScoringThread implements UpdateVerifier {
       this.sent.delete(job.runId)
       throw error
     }
+  }
+
+  private scorer(): WorkerThread<ScoringRequest> {
+    this.thread ??= new WorkerThread(new URL('./scoring.thread.ts', import.meta.url), this.init)
+    return this.thread
   }
 
   async stop(): Promise<void> {

@@ -77,6 +77,12 @@ export class UpdateScorer implements UpdateVerifier {
     return verified
   }
 
+  /** Starts tfjs now rather than with the first update (a relay scores as soon as tabs submit). */
+  async warm(): Promise<void> {
+    this.backend ??= initBackendWithFallback(this.init.backend ?? 'wasm')
+    await this.backend
+  }
+
   async stop(): Promise<void> {
     for (const run of this.runs.values()) (await run.catch(() => undefined))?.model.dispose()
     this.runs.clear()
@@ -93,8 +99,7 @@ export class UpdateScorer implements UpdateVerifier {
   }
 
   private async load(runId: string, preset: string, corpusId: string): Promise<RunScoring> {
-    this.backend ??= initBackendWithFallback(this.init.backend ?? 'wasm')
-    await this.backend
+    await this.warm()
     if (!isPresetName(preset)) throw new RunConfigError(`Unknown model preset ${preset}.`)
     const tokens = await loadRunCorpus({ dataDir: this.init.dataDir, corpusId })
     // The tabs' split (app/participant/fetchCorpus.ts): the same fraction of the same bytes.

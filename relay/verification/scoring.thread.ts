@@ -9,12 +9,17 @@ import { UpdateScorer, type UpdateScorerInit } from './UpdateScorer.ts'
 
 export type ScoringRequest =
   | { op: 'verify'; job: Omit<VerificationJob, 'base'> & { base: Float32Array | null } }
+  | { op: 'warm' }
   | { op: 'stop' }
 
 const scorer = new UpdateScorer(workerData as UpdateScorerInit)
 const bases = new Map<string, { round: number; base: Float32Array }>()
 
 serveRequests<ScoringRequest>(async (request) => {
+  if (request.op === 'warm') {
+    await scorer.warm()
+    return { value: null, transfer: [] }
+  }
   if (request.op === 'stop') {
     await scorer.stop()
     return { value: null, transfer: [] }
