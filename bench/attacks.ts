@@ -36,7 +36,9 @@ const common = {
 await initBackend('wasm')
 const tokens = await loadCorpus({ maxBytes: 6_000_000 })
 const clean = await runSimulation({ ...common, peers: peers - byzantine, tokens })
-console.log(`clean: ${peers - byzantine} honest peers, val ${clean.valLoss.toFixed(4)} (${clean.cpuSeconds.toFixed(0)} cpu s)`)
+console.log(
+  `clean: ${peers - byzantine} honest peers, val ${clean.valLoss.toFixed(4)} (${clean.cpuSeconds.toFixed(0)} cpu s)`,
+)
 console.log(
   ['attack', 'scale', 'valLoss', 'cleanValLoss', 'vs clean', 'hostileCreditShare', 'verified', 'no-gain', 'copy'].join(
     '\t',

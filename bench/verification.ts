@@ -38,17 +38,11 @@ const tokens = await loadCorpus({ maxBytes: 2_000_000 })
 const { train, validation } = splitTokens(tokens, { validationFraction: DEFAULT_TRAIN_CONFIG.validationFraction })
 const config = DEFAULT_TRAIN_CONFIG
 
-console.log(`wasm backend, H=${steps}, batch ${config.batchSize}, ${peers} updates per round, challenge rate ${challengeRate}`)
 console.log(
-  [
-    'preset',
-    'peer round s',
-    'score s/update',
-    'replay s',
-    'scoring share',
-    'replay share',
-    'total share',
-  ].join('\t'),
+  `wasm backend, H=${steps}, batch ${config.batchSize}, ${peers} updates per round, challenge rate ${challengeRate}`,
+)
+console.log(
+  ['preset', 'peer round s', 'score s/update', 'replay s', 'scoring share', 'replay share', 'total share'].join('\t'),
 )
 for (const preset of values.presets.split(',') as PresetName[]) {
   const modelConfig = MODEL_PRESETS[preset]
