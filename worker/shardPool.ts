@@ -6,10 +6,11 @@
  * gradient (core/diloco combineShardGradients); the one AdamW state and the parameters stay in the trainer, so
  * the helpers hold nothing between steps.
  *
- * Why not wasm threads: tfjs-backend-wasm 4.22 runs a matmul on XNNPACK only when it is a single 2-D product
- * without transpose flags, and its BatchMatMul hands XNNPACK no thread pool; attention's batched matmuls,
- * softmax, LayerNorm, GELU and AdamW are single-threaded loops. A second thread measured 0.94–0.97x on an idle
- * 2-core machine (README, "Threaded vs single-threaded wasm").
+ * Why not wasm threads: tfjs-backend-wasm 4.22 hands a matmul to XNNPACK (and its thread pool) only when it is a
+ * single 2-D product without transpose flags, about a quarter of a `small` step's kernel time; attention's batched
+ * matmuls run in a single-threaded scalar loop (about 45%), and softmax, LayerNorm, GELU and AdamW are
+ * single-threaded too. A second XNNPACK thread measured 0.94–0.97x on an idle 2-core machine (README, "Threaded
+ * vs single-threaded wasm"); shards split all of a step's work except the AdamW update.
  */
 import * as tf from '@tensorflow/tfjs'
 import {
