@@ -5,8 +5,9 @@
  * pseudo-gradient matches the plain-JS one for the same seed and shard, memory
  * stays flat across rounds, the page stays responsive, and pause / resume /
  * stop / duty cycle / pause-when-hidden work. Served with COOP/COEP, wasm runs
- * threaded (also from the service worker's cache, offline); a page without
- * them, or embedded in one, trains single-threaded and says why.
+ * on every core, each step's batch split across gradient shard workers (also
+ * from the service worker's cache, offline); a page without them, or embedded in
+ * one, trains single-threaded and says why.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -264,24 +265,38 @@ describe('trainer worker in Chromium', () => {
     expect(result.stateAfterStop).toBe('idle')
     expect(result.afterSteps).toBe(2)
   })
-  it('trains threaded and single-threaded to the same losses', async () => {
+  it('trains on gradient shards, on XNNPACK threads and on one thread to the same losses', async () => {
     const result = await page.evaluate(async (train) => {
       const lab = window.cumulusLab
       const runs = []
-      for (const threads of [undefined, 1]) {
+      for (const [threads, wasmParallelism] of [
+        [undefined, undefined],
+        [undefined, 'xnnpack'],
+        [1, undefined],
+      ] as const) {
         lab.createTrainer('threads')
-        const init = await lab.init('threads', { preferredBackend: 'wasm', threads })
+        const init = await lab.init('threads', { preferredBackend: 'wasm', threads, wasmParallelism })
         await lab.load('threads', { seed: 4 })
         const trained = await lab.train('threads', { round: 0, steps: 3, seed: 9, train })
         lab.terminate('threads')
-        runs.push({ threads: init.wasm.threads, losses: trained.stats.losses })
+        runs.push({ wasm: init.wasm, losses: trained.stats.losses })
       }
       return runs
     }, TRAIN)
-    expect(result[0]!.threads).toBeGreaterThan(1)
-    expect(result[1]!.threads).toBe(1)
-    // XNNPACK splits work across threads, not the order of each sum: the same numbers up to float noise.
-    for (let i = 0; i < 3; i++) expect(result[0]!.losses[i]!).toBeCloseTo(result[1]!.losses[i]!, 4)
+    const [shards, xnnpack, single] = result as [(typeof result)[0], (typeof result)[0], (typeof result)[0]]
+    // The default: each step's batch split across one single-threaded wasm instance per thread.
+    expect(shards.wasm).toMatchObject({ parallelism: 'shards', isolated: true })
+    expect(shards.wasm.threads).toBeGreaterThan(1)
+    expect(shards.wasm.reason).toMatch(/gradient shard/)
+    expect(xnnpack.wasm).toMatchObject({ parallelism: 'xnnpack' })
+    expect(xnnpack.wasm.threads).toBeGreaterThan(1)
+    expect(single.wasm.threads).toBe(1)
+    // Shards compute the whole batch's mean gradient, XNNPACK splits work, not each sum: the same numbers up
+    // to float noise.
+    for (let i = 0; i < 3; i++) {
+      expect(shards.losses[i]!).toBeCloseTo(single.losses[i]!, 4)
+      expect(xnnpack.losses[i]!).toBeCloseTo(single.losses[i]!, 4)
+    }
   })
 
   it('trains single-threaded, and says why, without COOP/COEP or embedded in a page without them', async () => {

@@ -32,11 +32,21 @@ export type InitParameters = {
    * left out, 1 for the single-threaded build. Only the first init() of a worker decides it.
    */
   threads?: number | undefined
+  /**
+   * How wasm uses more than one thread: `shards` (the default) splits each step's batch across gradient shard
+   * workers, one single-threaded wasm instance per thread (worker/shardPool.ts); `xnnpack` runs one instance
+   * with XNNPACK's thread pool (kept for comparison: it gains nothing on this model, README).
+   */
+  wasmParallelism?: WasmParallelism | undefined
 }
+
+export type WasmParallelism = 'shards' | 'xnnpack'
 
 /** How many threads the wasm backend runs, and why (threads need a cross-origin isolated page). */
 export type WasmThreads = {
+  /** Cores wasm computes on: gradient shards (`shards`) or XNNPACK's pool (`xnnpack`); 1 for one instance. */
   threads: number
+  parallelism: WasmParallelism
   /** `crossOriginIsolated` in the worker: SharedArrayBuffer, hence threads, are available. */
   isolated: boolean
   /** One phrase for the page, e.g. "2 threads of 2 logical cores" or why it is one thread. */

@@ -1,5 +1,6 @@
 import { DEFAULT_TRAIN_CONFIG } from '../core/config/train.ts'
 import { createAdamwState, disposeAdamwState } from '../core/diloco/adamw.ts'
+import type { BatchGradients } from '../core/diloco/batchGradients.ts'
 import { innerLoop } from '../core/diloco/innerLoop.ts'
 import { MODEL_PRESETS, type ModelConfig } from '../core/model/config.ts'
 import { createGpt } from '../core/model/gpt.ts'
@@ -9,13 +10,20 @@ import { BENCHMARK_BATCH_SIZE, BENCHMARK_TIMED_STEPS, BENCHMARK_WARMUP_STEPS } f
 
 /**
  * Inner steps per second of the tiny preset on the active backend: what the
- * backend choice is based on. Warm-up steps (shader compilation, wasm
- * instantiation) are not timed.
+ * backend choice is based on, computed as the backend will train (`gradients`: wasm's gradient shards).
+ * Warm-up steps (shader compilation, wasm instantiation) are not timed.
  */
 export async function benchmarkInnerSteps(
-  options: { config?: ModelConfig; batchSize?: number; warmup?: number; steps?: number } = {},
+  options: {
+    config?: ModelConfig
+    batchSize?: number
+    warmup?: number
+    steps?: number
+    gradients?: BatchGradients | undefined
+  } = {},
 ): Promise<number> {
   const {
+    gradients,
     config = MODEL_PRESETS.tiny,
     batchSize = BENCHMARK_BATCH_SIZE,
     warmup = BENCHMARK_WARMUP_STEPS,
@@ -36,6 +44,7 @@ export async function benchmarkInnerSteps(
       config: { ...DEFAULT_TRAIN_CONFIG, batchSize },
       seed: 1,
       optimizer,
+      ...(gradients ? { gradients } : {}),
       onStep: (step) => {
         if (step.step === warmup - 1) timedFrom = performance.now()
       },

@@ -30,6 +30,13 @@ export const MIN_DUTY_CYCLE = 0.05
 export const MAX_WASM_THREADS = 8
 
 /**
+ * How long the trainer waits for its gradient shard workers (worker/shardPool.ts) to start their wasm backend.
+ * Instantiating the SIMD module takes well under a second on an idle machine; on two cores shared with other
+ * jobs it was seen to take several seconds, so the bound is generous: past it the tab trains on one instance.
+ */
+export const SHARD_START_TIMEOUT_MS = 30_000
+
+/**
  * Round-start states the worker keeps for spot-check reveals (relay/verification). A challenge reaches the tab
  * with its next heartbeat (seconds) while short rounds follow each other just as fast, so several rounds are
  * kept; the bytes cap bounds memory on large presets (each state is 3 × the parameters in fp32).

@@ -48,3 +48,10 @@ export class GeneratorBusyError extends BaseError {
     super('Text is already being generated in this worker: wait for it or cancel it.')
   }
 }
+
+export class GradientShardError extends BaseError {
+  override name = 'GradientShardError' as const
+  constructor({ reason }: { reason: string }) {
+    super('A gradient shard worker failed: the tab trains on one core until the next init().', { details: reason })
+  }
+}

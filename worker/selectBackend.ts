@@ -30,10 +30,11 @@ export async function selectBackend(parameters: SelectBackendParameters): Promis
     allowSoftwareWebgpu = false,
     skipBenchmark = false,
     threads,
+    wasmParallelism,
     benchmark,
     signal,
   } = parameters
-  configureWasm({ threads })
+  configureWasm({ threads, parallelism: wasmParallelism })
   // tfjs-webgpu 4.22 runs small ops on the CPU when their inputs still live
   // there. Keeping every kernel on the GPU was ~2x faster in this training graph.
   // (The NaN once blamed on that hand-off was AdamW's tf.addN exceeding the

@@ -29,8 +29,10 @@ import type {
   TrainRoundReturnType,
 } from './api.ts'
 import { benchmarkInnerSteps } from './benchmarkInnerSteps.ts'
+import { configureWasm, shardsUnavailable } from './configureWasm.ts'
 import { DEFAULT_DUTY_CYCLE, MIN_DUTY_CYCLE, STATE_SNAPSHOTS_KEPT, STATE_SNAPSHOTS_MAX_BYTES } from './constants.ts'
 import {
+  type GradientShardError,
   InvalidTrainRequestError,
   NoCheckpointError,
   TrainerBusyError,
@@ -38,6 +40,7 @@ import {
   TrainingStoppedError,
 } from './errors.ts'
 import { selectBackend } from './selectBackend.ts'
+import { ShardPool } from './shardPool.ts'
 
 const log = logger('worker:trainer')
 
@@ -73,12 +76,31 @@ export class Trainer {
   #rebasedRound: number | null = null
   /** Round-start states of recent rounds (oldest first), kept for spot-check reveals. */
   #snapshots = new Map<number, Uint8Array>()
+  /** wasm on more than one thread: the gradient shard workers that split each step's batch with this one. */
+  #shards: ShardPool | null = null
 
   async init(parameters: InitParameters = {}): Promise<InitReturnType> {
     if (this.#controller) throw new TrainerBusyError()
     // Tensors belong to a backend: a new backend starts from a fresh model.
     this.#disposeModel()
-    const result = await selectBackend({ ...parameters, benchmark: () => benchmarkInnerSteps() })
+    const wasm = configureWasm({ threads: parameters.threads, parallelism: parameters.wasmParallelism })
+    if (wasm.parallelism === 'shards' && wasm.threads > 1 && !this.#shards) {
+      try {
+        this.#shards = await ShardPool.start({ shards: wasm.threads })
+      } catch (error) {
+        log('gradient shards did not start: %o', error)
+        shardsUnavailable(`the gradient shard workers did not start (${errorText(error)})`)
+      }
+    }
+    const result = await selectBackend({
+      ...parameters,
+      benchmark: (backend) =>
+        benchmarkInnerSteps(backend === 'wasm' && this.#shards ? { gradients: this.#shards.gradients } : {}),
+    })
+    if (result.backend !== 'wasm') {
+      this.#shards?.terminate()
+      this.#shards = null
+    }
     this.#backend = result.backend
     return result
   }
@@ -155,6 +177,7 @@ export class Trainer {
         round,
         startStep: parameters.startStep ?? round * steps,
         optimizer: this.#optimizer,
+        gradients: this.#backend === 'wasm' ? this.#shards?.gradients : undefined,
         encoding: compression,
         compressor,
         signal: controller.signal,
@@ -207,6 +230,7 @@ export class Trainer {
       return { bytes: result.bytes, stats, ...(returnPseudoGradient ? { pseudoGradient: result.delta } : {}) }
     } catch (error) {
       if (controller.signal.aborted) throw new TrainingStoppedError({ round, step: lastStep })
+      if ((error as Error)?.name === 'GradientShardError') this.#dropShards(error as GradientShardError)
       throw error
     } finally {
       this.#controller = null
@@ -287,6 +311,14 @@ export class Trainer {
     return this.#model
   }
 
+  /** A shard failed mid-round: the round fails, and later ones run on this instance alone. */
+  #dropShards(error: GradientShardError): void {
+    log('gradient shard failed, training on one thread from now on: %o', error)
+    this.#shards?.terminate()
+    this.#shards = null
+    shardsUnavailable(`a gradient shard worker failed (${error.details ?? error.shortMessage})`)
+  }
+
   #disposeModel(): void {
     if (this.#optimizer) disposeAdamwState(this.#optimizer)
     this.#optimizer = null
@@ -360,6 +392,10 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 function sameConfig(a: ModelConfig, b: ModelConfig): boolean {
   return JSON.stringify(a) === JSON.stringify(b)
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
 }
 
 function describe(value: unknown): string {

@@ -15,7 +15,12 @@ describe('thread count on the volunteer page', () => {
     const state = {
       ...initialState(),
       backend: 'wasm',
-      wasmThreads: { threads: 2, isolated: true, reason: '2 threads of 2 logical cores' },
+      wasmThreads: {
+        threads: 2,
+        parallelism: 'shards' as const,
+        isolated: true,
+        reason: '2 threads of 2 logical cores',
+      },
     }
     expect(threadsLabel(state)).toBe('2')
     expect(threadsHint(state, options)).toBe('WebAssembly threads of 2 cores')
@@ -28,7 +33,12 @@ describe('thread count on the volunteer page', () => {
     const state = {
       ...initialState(),
       backend: 'wasm',
-      wasmThreads: { threads: 1, isolated: false, reason: 'one thread: this page is not cross-origin isolated' },
+      wasmThreads: {
+        threads: 1,
+        parallelism: 'shards' as const,
+        isolated: false,
+        reason: 'one thread: this page is not cross-origin isolated',
+      },
     }
     expect(threadsLabel(state)).toBe('1')
     expect(threadsHint(state, options)).toMatch(/single-threaded: this page is not cross-origin isolated/)
@@ -38,7 +48,12 @@ describe('thread count on the volunteer page', () => {
     const state = {
       ...initialState(),
       backend: 'webgpu',
-      wasmThreads: { threads: 2, isolated: true, reason: '2 threads of 2 logical cores' },
+      wasmThreads: {
+        threads: 2,
+        parallelism: 'shards' as const,
+        isolated: true,
+        reason: '2 threads of 2 logical cores',
+      },
     }
     expect(threadsHint(state, options)).toBe('not used: training on webgpu')
   })

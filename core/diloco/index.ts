@@ -1,5 +1,19 @@
 export { type AdamwState, type AdamwStepParameters, adamwStep, createAdamwState, disposeAdamwState } from './adamw.ts'
 export {
+  type BatchGradients,
+  type BatchGradientsParameters,
+  type BatchGradientsReturnType,
+  batchGradients,
+  type CombineShardGradientsParameters,
+  combineShardGradients,
+  type FlatShardGradients,
+  flattenGradients,
+  type ShardRows,
+  shardedBatchGradients,
+  shardRows,
+  shardSlice,
+} from './batchGradients.ts'
+export {
   createDelayedOuterState,
   type DelayedOuterState,
   delayedOuterStep,

@@ -8,6 +8,7 @@ import { sampleBatch } from '../data/sampleBatch.ts'
 import type { Gpt } from '../model/gpt.ts'
 import { createRng } from '../random.ts'
 import { type AdamwState, adamwStep, createAdamwState, disposeAdamwState } from './adamw.ts'
+import { type BatchGradients, batchGradients } from './batchGradients.ts'
 import { InvalidTrainConfigError, NonFiniteLossError, TrainingAbortedError } from './errors.ts'
 
 export type InnerStepEvent = { step: number; loss: number; tokens: number }
@@ -30,6 +31,12 @@ export type InnerLoopParameters = {
    * that passes a state owns it (disposeAdamwState).
    */
   optimizer?: AdamwState
+  /**
+   * Loss and gradients of each step's batch; left out, this tfjs instance computes them on the whole batch.
+   * A tab with several cores splits the batch across single-threaded shards (worker/shardPool.ts): the same
+   * mean gradient, so the same training.
+   */
+  gradients?: BatchGradients
   onStep?: (event: InnerStepEvent) => void | Promise<void>
   signal?: AbortSignal
 }
@@ -49,23 +56,21 @@ export async function innerLoop(params: InnerLoopParameters): Promise<InnerLoopR
     for (let step = 0; step < steps; step++) {
       if (signal?.aborted) throw new TrainingAbortedError(signal.reason)
       const batch = sampleBatch(tokens, rng, { batchSize: config.batchSize, contextLength })
-      const loss = tf.tidy(() => {
-        const inputs = tf.tensor2d(batch.inputs, [config.batchSize, contextLength], 'int32')
-        const targets = tf.tensor2d(batch.targets, [config.batchSize, contextLength], 'int32')
-        const { value, grads } = tf.variableGrads(() => model.loss(inputs, targets), model.variables as tf.Variable[])
-        adamwStep(
-          optimizer,
-          model.variables,
-          model.variables.map((variable) => grads[variable.name]!),
-          {
+      const { loss, grads } = params.gradients
+        ? await params.gradients({ model, ...batch, batchSize: config.batchSize })
+        : batchGradients({ model, ...batch, batchSize: config.batchSize })
+      let value: number
+      try {
+        tf.tidy(() => {
+          adamwStep(optimizer, model.variables, grads, {
             ...config,
             learningRate: innerLearningRate(config, { globalStep: startStep + step, localStep: optimizer.step }),
-          },
-        )
-        return value
-      })
-      const value = (await loss.data())[0]!
-      loss.dispose()
+          })
+        })
+        value = (await loss.data())[0]!
+      } finally {
+        tf.dispose([loss, ...grads])
+      }
       if (!Number.isFinite(value)) throw new NonFiniteLossError({ step: startStep + step, loss: value })
       losses.push(value)
       await onStep?.({ step, loss: value, tokens: (step + 1) * tokensPerStep })

@@ -2,6 +2,7 @@ import { compressUpdate } from '../compression/compressUpdate.ts'
 import type { CompressorState, UpdateEncoding } from '../compression/types.ts'
 import type { TrainConfig } from '../config/train.ts'
 import type { AdamwState } from '../diloco/adamw.ts'
+import type { BatchGradients } from '../diloco/batchGradients.ts'
 import { type InnerStepEvent, innerLoop } from '../diloco/innerLoop.ts'
 import { pseudoGradient } from '../diloco/pseudoGradient.ts'
 import type { Gpt } from '../model/gpt.ts'
@@ -24,6 +25,8 @@ export type TrainLocalRoundParameters = {
   optimizer?: AdamwState | undefined
   encoding: UpdateEncoding
   compressor: CompressorState
+  /** How each inner step's gradients are computed (innerLoop `gradients`): the whole batch here when left out. */
+  gradients?: BatchGradients | undefined
   onStep?: ((event: InnerStepEvent) => void | Promise<void>) | undefined
   /**
    * Eager overlap: polled after every inner step; once it returns the round's committed base (which landed
@@ -66,6 +69,7 @@ export async function trainLocalRound(parameters: TrainLocalRoundParameters): Pr
     seed,
     startStep,
     ...(optimizer ? { optimizer } : {}),
+    ...(parameters.gradients ? { gradients: parameters.gradients } : {}),
     onStep: async (event) => {
       // After the caller's hook: a tab that must not train further without its base waits for it there.
       await onStep?.(event)

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCompressorState, type UpdateEncoding } from '../compression/types.ts'
 import { DEFAULT_TRAIN_CONFIG } from '../config/train.ts'
 import { createAdamwState, disposeAdamwState } from '../diloco/adamw.ts'
+import { shardedBatchGradients } from '../diloco/batchGradients.ts'
 import { logger } from '../log.ts'
 import { MODEL_PRESETS } from '../model/config.ts'
 import { createGpt } from '../model/gpt.ts'
@@ -58,6 +59,7 @@ async function tabRound(
     steps = STEPS,
     windowsOf = peerId,
     rebase,
+    shards = 1,
   }: {
     peerId: string
     round: number
@@ -66,6 +68,8 @@ async function tabRound(
     /** A cheater trains the windows of another peer. */
     windowsOf?: string
     rebase?: { at: number; base: Float32Array }
+    /** A tab on several cores splits each batch across shards (worker/shardPool.ts); the relay replays on one. */
+    shards?: number
   },
 ): Promise<TabRound> {
   const model = createGpt(preset, { parameters: start })
@@ -91,6 +95,7 @@ async function tabRound(
       done = e.step + 1
     },
     rebase: () => (rebase && done === rebase.at ? rebase.base : null),
+    ...(shards > 1 ? { gradients: async (parameters) => shardedBatchGradients({ ...parameters, shards }) } : {}),
   })
   // What the next round starts from (the worker keeps it in place; here it survives the model's disposal).
   tab.carried = await snapshotRoundStart({ optimizer, compressor: result.compressor })
@@ -188,6 +193,21 @@ describe('replayRound', () => {
       expect(result.match).toBe(true)
       if (backend === 'wasm') expect(result.distance).toBe(0)
     })
+
+  it('passes an honest tab that split its batches across 2 shards', async () => {
+    const { tab } = await afterRound0('wasm', 'peer-sharded')
+    const submitted = await tabRound(tab, { peerId: 'peer-sharded', round: 1, start: global1, shards: 2 })
+    const result = await replay({
+      ...RUN,
+      peerId: 'peer-sharded',
+      round: 1,
+      base: global1,
+      state: submitted.state,
+      submitted: submitted.bytes,
+    })
+    distances['honest wasm, 2 shards'] = result.distance
+    expect(result.match).toBe(true)
+  })
 
   it('passes an honest eager round that rebased mid-round', async () => {
     const { tab, r0 } = await afterRound0('wasm', 'peer-eager')
