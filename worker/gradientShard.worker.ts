@@ -9,6 +9,7 @@ import '@tensorflow/tfjs-backend-wasm'
 import { batchGradients, flattenGradients } from '../core/diloco/batchGradients.ts'
 import type { ModelConfig } from '../core/model/config.ts'
 import { createGpt, type Gpt } from '../core/model/gpt.ts'
+import { activateBackend } from './activateBackend.ts'
 import { configureWasm } from './configureWasm.ts'
 import type { ShardReply, ShardRequest } from './shardProtocol.ts'
 
@@ -18,9 +19,8 @@ let modelConfig = ''
 async function load(config: ModelConfig | null): Promise<void> {
   if (tf.getBackend() !== 'wasm') {
     configureWasm({ threads: 1 })
-    const ok = await tf.setBackend('wasm')
-    if (!ok || tf.getBackend() !== 'wasm') throw new Error("tf.setBackend('wasm') failed in a gradient shard")
-    await tf.ready()
+    const active = await activateBackend('wasm')
+    if (!active.ok) throw new Error(`A gradient shard has no wasm: ${active.reason}`)
   }
   if (!config) return
   const key = JSON.stringify(config)

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
 import '@tensorflow/tfjs-backend-webgpu'
 import { logger } from '../core/log.ts'
+import { activateBackend } from './activateBackend.ts'
 import type { BackendCandidate, BackendName, InitParameters, InitReturnType } from './api.ts'
 import { configureWasm, wasmThreadsInUse } from './configureWasm.ts'
 import { BACKEND_ORDER } from './constants.ts'
@@ -57,7 +58,7 @@ export async function selectBackend(parameters: SelectBackendParameters): Promis
         : name === 'wasm'
           ? 'WebAssembly (SIMD if supported)'
           : 'plain JavaScript'
-    const ok = await activate(name)
+    const ok = await activateBackend(name)
     // The wasm candidate is measured as it will train: with the threads its backend started with.
     if (name === 'wasm' && ok.ok) {
       const wasm = wasmThreadsInUse()
@@ -84,7 +85,7 @@ export async function selectBackend(parameters: SelectBackendParameters): Promis
   } else {
     for (const candidate of eligible) {
       signal?.throwIfAborted()
-      const ok = await activate(candidate.name)
+      const ok = await activateBackend(candidate.name)
       if (!ok.ok) continue
       try {
         candidate.stepsPerSecond = await benchmark(candidate.name)
@@ -115,7 +116,7 @@ export async function selectBackend(parameters: SelectBackendParameters): Promis
       reason: candidates.map((c) => `${c.name}: ${c.detail}`).join('; '),
     })
 
-  const final = await activate(chosen.name)
+  const final = await activateBackend(chosen.name)
   if (!final.ok) throw new BackendUnavailableError({ backend: chosen.name, reason: final.reason })
   const wasm = wasmThreadsInUse()
   if (chosen.name === 'wasm' && !reason.includes(wasm.reason)) reason = `${reason}; ${wasm.reason}`
@@ -125,16 +126,4 @@ export async function selectBackend(parameters: SelectBackendParameters): Promis
 
 function formatRates(candidates: readonly BackendCandidate[]): string {
   return candidates.map((c) => `${c.name} ${c.stepsPerSecond!.toFixed(2)} steps/s`).join(', ')
-}
-
-/** setBackend() resolves false instead of throwing when a backend fails to start: check it. */
-async function activate(name: BackendName): Promise<{ ok: true } | { ok: false; reason: string }> {
-  try {
-    const ok = await tf.setBackend(name)
-    if (!ok || tf.getBackend() !== name) return { ok: false, reason: `tf.setBackend('${name}') returned false` }
-    await tf.ready()
-    return { ok: true }
-  } catch (error) {
-    return { ok: false, reason: `tf.setBackend('${name}') threw: ${String(error)}` }
-  }
 }

@@ -176,19 +176,15 @@ describe('replayRound', () => {
     return { tab, r0 }
   }
   const global1 = global0.map((x, i) => x + 1e-3 * Math.sin(i))
+  /** The relay's replay of a non-eager round 1 from global1, with the state the tab revealed. */
+  const replayRound1 = (peerId: string, state: RoundStartState, submitted: Uint8Array) =>
+    replay({ ...RUN, peerId, round: 1, base: global1, state, submitted })
 
   for (const backend of ['wasm', 'cpu'] as const)
     it(`passes an honest tab (${backend}) within tolerance`, async () => {
       const { tab } = await afterRound0(backend, 'peer-honest')
       const submitted = await tabRound(tab, { peerId: 'peer-honest', round: 1, start: global1 })
-      const result = await replay({
-        ...RUN,
-        peerId: 'peer-honest',
-        round: 1,
-        base: global1,
-        state: submitted.state,
-        submitted: submitted.bytes,
-      })
+      const result = await replayRound1('peer-honest', submitted.state, submitted.bytes)
       distances[`honest ${backend}`] = result.distance
       expect(result.match).toBe(true)
       if (backend === 'wasm') expect(result.distance).toBe(0)
@@ -197,14 +193,7 @@ describe('replayRound', () => {
   it('passes an honest tab that split its batches across 2 shards', async () => {
     const { tab } = await afterRound0('wasm', 'peer-sharded')
     const submitted = await tabRound(tab, { peerId: 'peer-sharded', round: 1, start: global1, shards: 2 })
-    const result = await replay({
-      ...RUN,
-      peerId: 'peer-sharded',
-      round: 1,
-      base: global1,
-      state: submitted.state,
-      submitted: submitted.bytes,
-    })
+    const result = await replayRound1('peer-sharded', submitted.state, submitted.bytes)
     distances['honest wasm, 2 shards'] = result.distance
     expect(result.match).toBe(true)
   })
@@ -229,14 +218,7 @@ describe('replayRound', () => {
   it('catches a tab that trained on other windows', async () => {
     const { tab } = await afterRound0('wasm', 'peer-cheat')
     const submitted = await tabRound(tab, { peerId: 'peer-cheat', round: 1, start: global1, windowsOf: 'someone-else' })
-    const result = await replay({
-      ...RUN,
-      peerId: 'peer-cheat',
-      round: 1,
-      base: global1,
-      state: submitted.state,
-      submitted: submitted.bytes,
-    })
+    const result = await replayRound1('peer-cheat', submitted.state, submitted.bytes)
     distances['other windows'] = result.distance
     expect(result.match).toBe(false)
   })
@@ -244,14 +226,7 @@ describe('replayRound', () => {
   it('catches a tab that skipped half its steps', async () => {
     const { tab } = await afterRound0('wasm', 'peer-lazy')
     const submitted = await tabRound(tab, { peerId: 'peer-lazy', round: 1, start: global1, steps: STEPS / 2 })
-    const result = await replay({
-      ...RUN,
-      peerId: 'peer-lazy',
-      round: 1,
-      base: global1,
-      state: submitted.state,
-      submitted: submitted.bytes,
-    })
+    const result = await replayRound1('peer-lazy', submitted.state, submitted.bytes)
     distances['skipped half the steps'] = result.distance
     expect(result.match).toBe(false)
   })
@@ -262,14 +237,7 @@ describe('replayRound', () => {
     // Fresh moments instead of the carried ones (it would have to commit to this state's hash to get here).
     const zeros = new Float32Array(layout.size)
     const fresh = { step: 0, m: zeros, v: zeros, residual: zeros, lowRankBases: new Map() }
-    const result = await replay({
-      ...RUN,
-      peerId: 'peer-fresh',
-      round: 1,
-      base: global1,
-      state: fresh,
-      submitted: submitted.bytes,
-    })
+    const result = await replayRound1('peer-fresh', fresh, submitted.bytes)
     distances['fresh state revealed'] = result.distance
     expect(result.match).toBe(false)
   })
