@@ -1,6 +1,7 @@
 /**
  * A lying Node libp2p peer against the real relay process, on what eager overlap added to a submission: a start
- * it did not train from (`startHash`) and an impossible rebase step (`rebasedAtStep`). Both are refused by name
+ * it did not train from (`startHash`) and an impossible rebase step (`rebasedAtStep`); and bytes other than the
+ * ones its metadata names (the relay hashes what it received, in its checker thread). Each is refused by name
  * before anything is stored; the same frame submitted honestly is acknowledged.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -34,7 +35,7 @@ describe('a peer lying about where its round started', () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true })
   })
 
-  it('is refused wrong-base for a made-up start and bad-request for a rebase past H; the honest frame is acked', async () => {
+  it('is refused wrong-base for a made-up start, bad-request for a rebase past H and hash-mismatch for other bytes; the honest frame is acked', async () => {
     const peerId = node.peerId.toString()
     const ask = (request: Parameters<typeof requestCoordinator>[0]['request'], update?: Uint8Array) =>
       requestCoordinator({ node, coordinator: relay.addr, request, update, timeoutMs: 20_000 }).then((r) => r.response)
@@ -71,6 +72,9 @@ describe('a peer lying about where its round started', () => {
       type: 'reject',
       reason: 'bad-request',
     })
+    const tampered = bytes.slice()
+    tampered[tampered.length - 1]! ^= 1
+    expect(await ask(meta, tampered)).toMatchObject({ type: 'reject', reason: 'hash-mismatch' })
     expect(await ask(meta, bytes)).toMatchObject({ type: 'ack', round: assignment.round })
   })
 })
