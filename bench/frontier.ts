@@ -5,7 +5,11 @@
  * validation-loss gap to that data-parallel baseline. The baseline depends only on the token budget, not on H or
  * the rung, so it is trained once, in a job of its own beside the points.
  *
- *   npm run bench:frontier [-- --quick] [--points 20:int4,20:sparse82] [--steps 200] [--peers 4] [--jobs 6]
+ *   npm run bench:frontier [-- --quick] [--points 20:int4,20:sparse82,100:int4@0.7/0.9] [--steps 200] [--peers 4]
+ *                          [--jobs 6] [--decay]
+ *
+ * A point's `@lr/mu` sets its outer optimiser (default: outerOptimizerFor(H)); `--decay` decays the inner rate
+ * (cosine, to minLearningRate) over the budget for every point and the baseline alike.
  *
  * The baseline and the points run as child processes, `--jobs` at a time (tfjs wasm is single-threaded; on a
  * shared machine the scheduler's per-process share decides the wall time more than the core count).
@@ -16,6 +20,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { CompressionMode } from '../core/compression/types.ts'
+import { DEFAULT_TRAIN_CONFIG } from '../core/config/train.ts'
 import { loadCorpus } from '../node/corpus.ts'
 import { initBackend } from '../node/tfjsBackend.ts'
 import { formatBytes } from '../sim/format.ts'
@@ -32,6 +37,8 @@ const QUICK_POINTS = '20:int4,20:sparse82'
 type Point = {
   innerSteps: number
   rung: string
+  /** Outer optimiser for this point (`@lr/mu` in the spec); the run default for H when omitted. */
+  outer?: { outerLearningRate: number; outerMomentum: number }
   compression: CompressionMode
   sparseTopK?: number
   sparseDenseRounds?: number
@@ -39,8 +46,18 @@ type Point = {
 type Row = { point: Point; result: SimulationResult }
 
 function parsePoint(spec: string, steps: number): Point {
-  const match = /^(\d+):(int8|int4|sparse(\d+)(?:w(\d+))?)$/.exec(spec.trim())
-  if (!match) throw new Error(`bad point '${spec}': expected H:int8, H:int4 or H:sparseK[wW] (e.g. 20:sparse82w1)`)
+  const [rungSpec = '', outerSpec] = spec.trim().split('@')
+  const point = parseRung(rungSpec, steps)
+  if (outerSpec === undefined) return point
+  const [lr, mu] = outerSpec.split('/').map(Number)
+  if (!(lr! > 0) || !(mu! >= 0 && mu! < 1)) throw new Error(`point '${spec}': expected @lr/mu, e.g. @0.7/0.9`)
+  return { ...point, rung: `${point.rung}@${lr}/${mu}`, outer: { outerLearningRate: lr!, outerMomentum: mu! } }
+}
+
+function parseRung(spec: string, steps: number): Point {
+  const match = /^(\d+):(int8|int4|sparse(\d+)(?:w(\d+))?)$/.exec(spec)
+  if (!match)
+    throw new Error(`bad point '${spec}': expected H:int8, H:int4 or H:sparseK[wW] (e.g. 20:sparse82w1), then @lr/mu`)
   const innerSteps = Number(match[1])
   if (innerSteps <= 0 || steps % innerSteps !== 0)
     throw new Error(`point '${spec}': H must divide the ${steps} inner steps per peer (equal tokens)`)
@@ -69,6 +86,7 @@ const { values } = parseArgs({
     // Internal: run one point (with --baseline: only the baseline) in this process and print the result as JSON.
     child: { type: 'string' },
     baseline: { type: 'boolean', default: false },
+    decay: { type: 'boolean', default: false },
   },
 })
 const quick = values.quick
@@ -77,6 +95,8 @@ const peers = Number(values.peers ?? 4)
 const seed = Number(values.seed ?? 1)
 const jobs = Math.max(1, Number(values.jobs ?? 6))
 const preset = 'tiny'
+/** --decay: cosine decay of the inner rate to its floor over the whole budget, for the points and the baseline. */
+const decay = values.decay
 
 async function runPoint(point: Point, baselineOnly: boolean): Promise<SimulationResult> {
   await initBackend('wasm')
@@ -90,9 +110,11 @@ async function runPoint(point: Point, baselineOnly: boolean): Promise<Simulation
     compression: point.compression,
     seed,
     tokens,
+    ...(decay ? { train: { decaySteps: steps - DEFAULT_TRAIN_CONFIG.warmupSteps } } : {}),
     ...(point.compression === 'sparse'
       ? {
           run: {
+            ...point.outer,
             compression: {
               mode: 'sparse',
               sparseTopK: point.sparseTopK,
@@ -100,7 +122,9 @@ async function runPoint(point: Point, baselineOnly: boolean): Promise<Simulation
             },
           },
         }
-      : {}),
+      : point.outer
+        ? { run: point.outer }
+        : {}),
     skipBaseline: !baselineOnly,
     baselineOnly,
     onRound: (event) => console.error(`[${label}] round ${event.round + 1}: val ${event.valLoss.toFixed(4)}`),
@@ -112,6 +136,7 @@ function spawnPoint(spec: string, baselineOnly: boolean): Promise<SimulationResu
   const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', spec]
   args.push('--steps', String(steps), '--peers', String(peers), '--seed', String(seed))
   if (baselineOnly) args.push('--baseline')
+  if (decay) args.push('--decay')
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
     let stdout = ''
@@ -152,11 +177,12 @@ function printTable(rows: readonly Row[], baselineValLoss: number): void {
   const gaps = rows.map((r) => (r.result.valLoss - baselineValLoss) / baselineValLoss)
   const front = paretoFront(rows.map((r, i) => ({ ratio: r.result.compressionRatio, gap: gaps[i]! })))
   const header = ['H', 'rung', 'rounds', 'bytes/peer', 'vs all-reduce', 'val loss', 'gap', 'front']
-  const widths = [5, 11, 8, 12, 15, 10, 9, 7]
+  const widths = [5, 17, 8, 12, 15, 10, 9, 7]
   const line = (cells: string[]) =>
     cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('')
   console.log(
-    `\nfrontier: ${first.preset}, ${peers} peers, ${steps} inner steps per peer (equal tokens), seed ${seed}, overlap ${first.overlap}`,
+    `\nfrontier: ${first.preset}, ${peers} peers, ${steps} inner steps per peer (equal tokens), seed ${seed}, overlap ${first.overlap}, ` +
+      `inner rate ${decay ? 'cosine decay over the budget' : 'constant'}`,
   )
   console.log(line(header))
   console.log(

@@ -217,8 +217,20 @@ describe.skipIf(!canCreateNetNamespace() || !chromiumAvailable())('spot-check by
       const skips = await cheater('skip-steps', train)
       for (const caught of [windows, skips]) expect(caught.afterBar).toMatchObject({ type: 'reject', reason: 'barred' })
 
+      // Well inside the test's own timeout, so that a stall ends here and prints the relay's log below.
+      let lastProgress = 0
       await expect
-        .poll(async () => (await checksOf())?.passed ?? 0, { timeout: 600_000, interval: 2_000 })
+        .poll(
+          async () => {
+            const counts = await checksOf()
+            if (Date.now() - lastProgress > 60_000) {
+              lastProgress = Date.now()
+              console.log(`checks so far: ${JSON.stringify({ ...counts, barred: counts?.barred.length })}`)
+            }
+            return counts?.passed ?? 0
+          },
+          { timeout: 420_000, interval: 2_000 },
+        )
         .toBeGreaterThanOrEqual(HONEST_CHECKS)
       const checks = (await checksOf())!
       const barred = Object.fromEntries(checks.barred.map((b) => [b.peerId, b.reason]))
@@ -242,9 +254,15 @@ describe.skipIf(!canCreateNetNamespace() || !chromiumAvailable())('spot-check by
         )
       for (const backend of ['wasm', 'webgpu']) expect(distances.get(backend)?.length ?? 0).toBeGreaterThan(0)
     } catch (error) {
+      const run = await status()
+        .then((s) => s.runs.find((r) => r.runId === RUN))
+        .catch((e: unknown) => String(e))
+      console.log(
+        `[run status]\n${JSON.stringify(run)}\n[checks]\n${JSON.stringify(await checksOf().catch(() => null))}`,
+      )
       console.log(`[relay log tail]\n${relay.output.join('').split('\n').slice(-60).join('\n')}`)
       console.log(`[page console]\n${pageLog.slice(-30).join('\n')}`)
       throw error
     }
-  })
+  }, 900_000)
 })

@@ -13,21 +13,22 @@ const log = logger('relay:coordinator:reducer')
 
 export type RoundReducerInit = {
   layout: ParameterLayout
-  /** The stored (durable) frame of an accepted update: what admitToAggregate feeds the accumulator. */
-  readFrame: (round: number, peerId: string) => Uint8Array
+  /** The ledger the reducer thread reads accepted (durable) frames from, and the run they belong to. */
+  ledger: { dataDir: string; runId: string }
 }
 
 /**
  * One run's round work off the event loop, in two worker threads (relay/coordinator/roundWorker.ts): a checker
  * (keccak, decode, validation, eager start: what an ack waits for) and a reducer (the open round's
  * core/coordinator/robustAccumulator and the close). Accepted updates reach the accumulator through
- * admitToAggregate after their ack, one at a time, each frame re-read from the ledger when its turn comes: the
- * relay holds no decoded update and, per peer, only what the round state already keeps (norm, hash).
+ * admitToAggregate after their ack, one at a time, each frame re-read from the ledger by the reducer thread
+ * itself when its turn comes (the event loop neither reads nor copies it): the relay holds no decoded update
+ * and, per peer, only what the round state already keeps (norm, hash).
  * Workers start on first use, are unref'd while idle, and end with stop().
  */
 export class RoundReducer {
   private readonly layout: ParameterLayout
-  private readonly readFrame: RoundReducerInit['readFrame']
+  private readonly ledger: RoundReducerInit['ledger']
   private checker: RoundWorker | null = null
   private reducer: RoundWorker | null = null
   /** Accepted updates of the open round waiting for the accumulator, in acceptance order. */
@@ -36,9 +37,9 @@ export class RoundReducer {
   private pumping: Promise<void> | null = null
   private failure: unknown = null
 
-  constructor({ layout, readFrame }: RoundReducerInit) {
+  constructor({ layout, ledger }: RoundReducerInit) {
     this.layout = layout
-    this.readFrame = readFrame
+    this.ledger = ledger
   }
 
   /**
@@ -133,8 +134,7 @@ export class RoundReducer {
       const round = this.round
       if (peerId === undefined || round === null) return
       try {
-        const bytes = new Uint8Array(this.readFrame(round, peerId))
-        await this.reducerWorker().request({ op: 'add', round, bytes }, [bytes.buffer as ArrayBuffer])
+        await this.reducerWorker().request({ op: 'add', round, peerId })
       } catch (error) {
         log.error('could not add %s to round %d: %O', peerId, round, error)
         if (this.round === round) this.failure = error
@@ -148,7 +148,7 @@ export class RoundReducer {
   }
 
   private reducerWorker(): RoundWorker {
-    this.reducer ??= new WorkerThread(ROUND_WORKER, { layout: this.layout })
+    this.reducer ??= new WorkerThread(ROUND_WORKER, { layout: this.layout, ledger: this.ledger })
     return this.reducer
   }
 }

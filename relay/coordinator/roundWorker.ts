@@ -1,7 +1,7 @@
 /**
  * A round worker thread: the heavy, pure work of a round, off the relay's event loop. Checking a frame
  * (keccak, decode, validation, the eager start), folding an accepted update into the open round's
- * core/coordinator/robustAccumulator, and closing the round (core/round/nextGlobal + the checkpoint file).
+ * core/coordinator/robustAccumulator (the reducer reads each accepted frame from the ledger itself), and closing the round (core/round/nextGlobal + the checkpoint file).
  * It holds one accumulator, the global an eager start builds on, and nothing per peer.
  * Requests are answered in the order they arrive; see RoundReducer for the other end.
  */
@@ -21,6 +21,7 @@ import { eagerStart } from '../../core/round/overlap.ts'
 import { decodeUpdate } from '../../core/wire/decodeUpdate.ts'
 import { updateHash } from '../../core/wire/updateHash.ts'
 import { writeCheckpointFile } from '../store/checkpointFile.ts'
+import { FrameReader } from '../store/frameReader.ts'
 import { serveRequests } from '../threads/WorkerThread.ts'
 
 export type CheckRequest = {
@@ -40,7 +41,8 @@ export type RoundRequest =
   | CheckRequest
   | { op: 'previous'; parameters: Float32Array | null }
   | { op: 'open'; round: number; clipBound: number | null }
-  | { op: 'add'; round: number; bytes: Uint8Array }
+  /** Folds `peerId`'s accepted frame of `round`, read here from the ledger, into the open accumulator. */
+  | { op: 'add'; round: number; peerId: string }
   | { op: 'discard' }
   | { op: 'ping' }
   | {
@@ -61,7 +63,9 @@ export type CloseReply = {
   checkpointHash: string
 }
 
-const layout = (workerData as { layout: ParameterLayout }).layout
+const { layout, ledger } = workerData as { layout: ParameterLayout; ledger?: { dataDir: string; runId: string } }
+/** The reducer's own read-only ledger connection, opened at its first add (the checker has none). */
+let frames: FrameReader | null = null
 let previous: Float32Array | null = null
 let open: { round: number; accumulator: RobustAccumulator } | null = null
 
@@ -113,7 +117,10 @@ function handle(request: RoundRequest): { value: unknown; transfer: ArrayBuffer[
     case 'add': {
       if (open?.round !== request.round)
         throw new RoundStateError(`Round ${request.round} is not open here.`, { details: `open: ${open?.round}` })
-      const { delta } = decodeUpdate(request.bytes, { layout, maxBytes: MAX_UPDATE_BYTES })
+      if (!ledger) throw new RoundStateError('This round worker has no ledger to read frames from.')
+      frames ??= new FrameReader({ dataDir: ledger.dataDir })
+      const bytes = frames.read(ledger.runId, request.round, request.peerId)
+      const { delta } = decodeUpdate(bytes, { layout, maxBytes: MAX_UPDATE_BYTES })
       return { value: open.accumulator.add(delta), transfer: [] }
     }
     case 'close': {

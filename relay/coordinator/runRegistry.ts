@@ -202,7 +202,7 @@ export class RunRegistry {
     const layout = parameterLayout(modelOf(state.config))
     const reducer = new RoundReducer({
       layout,
-      readFrame: (round, peerId) => this.store.contributionFrame(state.id, round, peerId),
+      ledger: { dataDir: this.store.dataDir, runId: state.id },
     })
     return { state, outer, layout, reducer, closing: false, inFlight: new Set(), updateBytes: 0, persisting: 0 }
   }

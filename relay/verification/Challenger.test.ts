@@ -41,6 +41,8 @@ describe('Challenger (spot-check by replay)', () => {
   const barred: Bar[] = []
   const tabs = new Map<string, ScriptedTab>()
   let clock = 1_000_000
+  /** A replay deadline of 1 ms while set: the replay overruns it. */
+  let overrun = false
 
   beforeAll(async () => {
     await initBackend('wasm')
@@ -71,7 +73,7 @@ describe('Challenger (spot-check by replay)', () => {
     })
     coordinator.act(RUN, 'start')
     bars = new BarList({ path: join(dir, 'verification.sqlite') })
-    replays = new ReplayThread({ dataDir: dir, backend: 'wasm' })
+    replays = new ReplayThread({ dataDir: dir, backend: 'wasm', deadlineMs: () => (overrun ? 1 : 120_000) })
     challenger = new Challenger(
       {
         coordinator,
@@ -162,6 +164,22 @@ describe('Challenger (spot-check by replay)', () => {
     await submitRound(1, ['peer-honest'])
     await challenger.idle()
     expect(challenger.countsOf(RUN)).toMatchObject({ passed: 2, failed: 4 })
+  })
+
+  it('abandons a replay that overruns its deadline (no bar), then replays on a fresh thread', async () => {
+    overrun = true
+    clock += 10
+    await coordinator.tick()
+    await submitRound(2, ['peer-honest'])
+    await challenger.idle()
+    expect(challenger.countsOf(RUN)).toMatchObject({ passed: 2, failed: 4, abandoned: 1, open: 0 })
+    expect(challenger.barred(RUN, 'peer-honest')).toBe(false)
+    overrun = false
+    clock += 10
+    await coordinator.tick()
+    await submitRound(3, ['peer-honest'])
+    await challenger.idle()
+    expect(challenger.countsOf(RUN)).toMatchObject({ passed: 3, failed: 4, abandoned: 1 })
   })
 
   it('keeps the bars across a restart', () => {

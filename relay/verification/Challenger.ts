@@ -207,7 +207,9 @@ export class Challenger extends TypedEventEmitter<VerificationEvents> {
       },
       (error: unknown) => {
         const message = (error as Error).message?.split('\n')[0] ?? String(error)
-        if ((error as Error).name === 'ReplayPrepareError' || this.open.get(key(runId, peerId, round)) !== open)
+        // The relay's own failures (inputs missing, replay thread dead or overrunning) never bar the peer.
+        const ours = ['ReplayPrepareError', 'ReplayUnavailableError'].includes((error as Error).name)
+        if (ours || this.open.get(key(runId, peerId, round)) !== open)
           this.abandon(open, `${message}: ${String((error as Error).cause ?? '')}`)
         else void this.fail(open, 'replay-mismatch', `replay failed: ${message}`)
       },
