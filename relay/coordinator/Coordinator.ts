@@ -29,7 +29,7 @@ import type { UpdateVerifier } from '../verification/types.ts'
 import { commitRound } from './commitRound.ts'
 import type { CoordinatorEvents } from './events.ts'
 import { type Live, RunRegistry } from './runRegistry.ts'
-import { type ReadUpdateBytes, SubmissionIntake } from './submissionIntake.ts'
+import { type ReadUpdateBytes, SubmissionIntake, type SubmitOptions } from './submissionIntake.ts'
 
 const log = logger('relay:coordinator')
 
@@ -101,6 +101,8 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
       events: this,
       ...(this.verifier ? { onPending: (live: Live, peerId: string) => this.queueVerification(live, peerId) } : {}),
     })
+    // A run recovered running takes submissions at once: its ledger writer starts now, not on the first one.
+    if (this.runs.running()) this.writer.warm()
     // Updates re-admitted after a restart are scored again.
     for (const live of this.runs.all())
       for (const [peerId, update] of Object.entries(live.state.open?.accepted ?? {}))
@@ -161,6 +163,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
 
   act(runId: string, action: RunAction): RunStatus {
     this.runs.act(runId, action)
+    if (action === 'start') this.writer.warm()
     return this.runStatus(runId)
   }
 
@@ -233,7 +236,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
    * pulls at most `meta.updateBytes` bytes, which are hashed, decoded and validated. The update is written
    * durably and recorded in the ledger BEFORE the ack is returned.
    */
-  submit(meta: Submit, readBytes: ReadUpdateBytes, options: { signal?: AbortSignal } = {}): Promise<Ack | Reject> {
+  submit(meta: Submit, readBytes: ReadUpdateBytes, options: SubmitOptions = {}): Promise<Ack | Reject> {
     return this.intake.submit(meta, readBytes, options)
   }
 

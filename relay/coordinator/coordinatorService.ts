@@ -222,12 +222,11 @@ export class CoordinatorService implements Startable {
             runs: request.runId ? (c.hasRun(request.runId) ? [c.runStatus(request.runId)] : []) : c.listRuns(),
           }
         case 'submit':
+          // The frame read from the stream is ours alone: handed over, it reaches the threads without a copy.
           return await c.submit(
             request,
             (limit, o) => readFrame(bytes, { maxBytes: limit, signal: o.signal ?? signal }),
-            {
-              signal,
-            },
+            { signal, handOver: true },
           )
       }
     } catch (error) {

@@ -6,6 +6,7 @@ import { MAX_UPDATE_BYTES, PROTOCOL_VERSION } from '../../core/protocol/constant
 import type { Ack, Reject, RejectReason, Submit } from '../../core/protocol/messages.ts'
 import { overlapsCompute } from '../../core/round/overlap.ts'
 import type { Store } from '../store/openStore.ts'
+import { transferable } from '../threads/transfer.ts'
 import type { CoordinatorEvents } from './events.ts'
 import { GroupCommit, type InsertContributions } from './groupCommit.ts'
 import type { Live, RunRegistry } from './runRegistry.ts'
@@ -14,6 +15,16 @@ const log = logger('relay:coordinator:intake')
 
 /** Pulls at most `limit` bytes of the update frame that follows the submit metadata. */
 export type ReadUpdateBytes = (limit: number, options: { signal?: AbortSignal }) => Promise<Uint8Array>
+
+export type SubmitOptions = {
+  signal?: AbortSignal
+  /**
+   * The bytes `readBytes` returns are the relay's alone (a fresh read from the peer's stream, which nothing else
+   * holds): the intake may move their buffer to its threads, detaching it, instead of copying them on the event
+   * loop. Off by default: a caller that keeps its bytes (tests, in-process peers) gets a copy taken.
+   */
+  handOver?: boolean
+}
 
 export type SubmissionIntakeInit = {
   runs: RunRegistry
@@ -53,7 +64,7 @@ export class SubmissionIntake {
   async submit(
     meta: Submit,
     readBytes: ReadUpdateBytes,
-    { signal }: { signal?: AbortSignal } = {},
+    { signal, handOver = false }: SubmitOptions = {},
   ): Promise<Ack | Reject> {
     const live = this.runs.get(meta.runId)
     if (!live) return this.reject(undefined, meta, 'unknown-run', `No run ${meta.runId}.`)
@@ -70,10 +81,11 @@ export class SubmissionIntake {
       return this.reject(live, meta, 'duplicate', 'A submission is already in flight.')
     live.inFlight.add(meta.peerId)
     try {
-      // A copy of our own: the stream hands out views of its socket buffers (Node Buffers, whose slice() is a
-      // view too), and the caller may reuse its bytes. This copy is the one that moves to the checker thread,
-      // back, and on to the ledger writer: the only copy of a frame made on the event loop.
-      return await this.admit(live, meta, new Uint8Array(await readBytes(meta.updateBytes, { signal })))
+      // These bytes move to the checker thread, back, and on to the ledger writer. Handed over (a stream's own
+      // read), a frame that spans its whole buffer moves as it is and only a view into a bigger buffer (a Node
+      // Buffer's slice() is one) is copied; otherwise the caller may reuse its bytes and we copy them.
+      const read = await readBytes(meta.updateBytes, { signal })
+      return await this.admit(live, meta, handOver ? transferable(read) : new Uint8Array(read))
     } finally {
       live.inFlight.delete(meta.peerId)
     }

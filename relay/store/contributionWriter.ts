@@ -11,7 +11,7 @@ import type { NewContribution, Store } from './openStore.ts'
  */
 export class ContributionWriter {
   private readonly store: Store
-  /** Started on the first write. */
+  /** Started by warm() or the first write. */
   private thread: WorkerThread<WriterRequest> | null = null
 
   constructor(store: Store) {
@@ -26,6 +26,11 @@ export class ContributionWriter {
     const sent = rows.map((row) => ({ ...row, frame: transferable(row.frame) }))
     const transfer = sent.map((row) => row.frame.buffer)
     return (await this.writer().request({ op: 'insert', rows: sent }, transfer)) as boolean[]
+  }
+
+  /** Starts the thread ahead of the first write (a run starting), so the first submissions do not pay for it. */
+  warm(): void {
+    this.writer()
   }
 
   /** Ends the thread once its queued writes are done; the relay's connection checkpoints again. */
