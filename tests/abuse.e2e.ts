@@ -31,9 +31,15 @@ let relay: RelayProcess
 const honest: HonestPeer[] = []
 const hostile: Libp2p[] = []
 
-/** Honest latency (ms) over [from, to): median and p95 of every request the honest peers made. */
+/**
+ * Honest latency (ms) over [from, to): median and p95 of the honest peers' heartbeats, the relay's control path.
+ * Submits are left out: each carries a frame and waits for a durable group commit, and a window holds one or two of
+ * them at most, so a p95 over a mix is whichever submit fell in the window (their progress is the acks, checked too).
+ */
 function honestLatency(from: number, to = Date.now()) {
-  const ms = honest.flatMap((p) => p.latencyMs.filter((s) => s.at >= from && s.at < to).map((s) => s.ms))
+  const ms = honest.flatMap((p) =>
+    p.latencyMs.filter((s) => s.kind === 'heartbeat' && s.at >= from && s.at < to).map((s) => s.ms),
+  )
   return { n: ms.length, p50: percentile(ms, 50), p95: percentile(ms, 95) }
 }
 const acked = () => honest.reduce((a, p) => a + p.acked, 0)
@@ -63,7 +69,7 @@ describe('abuse: one hostile peer cannot hog the relay', () => {
     await new Promise((r) => setTimeout(r, 10_000))
     baseline = honestLatency(t0)
     console.log(
-      `abuse: baseline honest latency p50 ${baseline.p50.toFixed(1)} ms, p95 ${baseline.p95.toFixed(1)} ms, ${acked()} acks (${ackedWarm} after warm-up)`,
+      `abuse: baseline honest heartbeat latency p50 ${baseline.p50.toFixed(1)} ms, p95 ${baseline.p95.toFixed(1)} ms over ${baseline.n}, ${acked()} acks (${ackedWarm} after warm-up)`,
     )
     // Real, verified rounds keep committing: the honest peers were acked again during the baseline.
     expect(acked(), honest.flatMap((p) => p.errors).join('\n')).toBeGreaterThan(ackedWarm)
@@ -81,11 +87,13 @@ describe('abuse: one hostile peer cannot hog the relay', () => {
    * verified round takes seconds on two cores: their next ack may land just after a short attack).
    */
   async function expectHonestUnaffected(from: number, ackedBefore: number, what: string) {
-    const during = honestLatency(from)
     const until = Date.now() + 30_000
     while (acked() <= ackedBefore && Date.now() < until) await new Promise((r) => setTimeout(r, 200))
+    // The attack and its wake, until the honest peers' next ack: a flood over in under a second holds one
+    // heartbeat or none, and whatever backlog it left at the relay shows after it.
+    const during = honestLatency(from)
     console.log(
-      `abuse: ${what}: honest latency p50 ${during.p50.toFixed(1)} ms, p95 ${during.p95.toFixed(1)} ms (baseline ${baseline.p95.toFixed(1)}), acks +${acked() - ackedBefore}`,
+      `abuse: ${what}: honest heartbeat latency p50 ${during.p50.toFixed(1)} ms, p95 ${during.p95.toFixed(1)} ms over ${during.n} (baseline ${baseline.p95.toFixed(1)} over ${baseline.n}), acks +${acked() - ackedBefore}`,
     )
     expect(acked()).toBeGreaterThan(ackedBefore)
     expect(during.p95).toBeLessThan(Math.max(3 * baseline.p95, baseline.p95 + 100))

@@ -62,7 +62,8 @@ export function percentile(values: readonly number[], p: number): number {
  */
 export class HonestPeer {
   readonly roundMs: { at: number; ms: number }[] = []
-  readonly latencyMs: { at: number; ms: number }[] = []
+  /** Each request's round trip, by kind (a submit carries its frame and waits for a durable commit). */
+  readonly latencyMs: { at: number; ms: number; kind: Request['type'] }[] = []
   readonly errors: string[] = []
   acked = 0
   #stopped = false
@@ -84,7 +85,7 @@ export class HonestPeer {
   async #timed(request: Request, update?: Uint8Array): Promise<Response> {
     const t0 = performance.now()
     const { response } = await ask(this.node, this.relay, request, update)
-    this.latencyMs.push({ at: Date.now(), ms: performance.now() - t0 })
+    this.latencyMs.push({ at: Date.now(), ms: performance.now() - t0, kind: request.type })
     return response
   }
 
