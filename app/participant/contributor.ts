@@ -1,4 +1,5 @@
 import { logger } from '../../core/log.ts'
+import type { Assignment } from '../../core/protocol/messages.ts'
 import { eagerRebaseBy } from '../../core/round/constants.ts'
 import { chooseEncoding, type EncodingChoice, recordMeasurement } from './adaptiveEncoding.ts'
 import { MAX_LOSS_POINTS } from './constants.ts'
@@ -43,6 +44,8 @@ export type ContributorOptions = {
 export class Contributor {
   #options: ContributorOptions
   #done = new Set<number>()
+  /** For rounds in #done: the deadline of the round's opening they were done against (see #forgetReopened). */
+  #doneDeadlines = new Map<number, number>()
   #ready: TrainedRound | null = null
   #accepted: Accepted | null = null
   /** The round in the worker; `rebase` is 'pending' while an eager round waits for its committed base. */
@@ -56,10 +59,28 @@ export class Contributor {
 
   /** What nextAction needs to know about this tab's rounds. */
   decisionInputs(): Pick<NextActionParameters, 'doneRounds' | 'ready' | 'lastAccepted'> {
+    this.#forgetReopened(this.#options.cell.state.assignment)
     return {
       doneRounds: this.#done,
       ready: this.#ready ? { round: this.#ready.work.round } : null,
       lastAccepted: this.#accepted,
+    }
+  }
+
+  /**
+   * A round this tab is done with that the relay re-opened (same round, later deadline) was re-opened without
+   * any verified work, and its updates were dropped: this tab may train it again. The deadline a done round is
+   * first seen with is the one it was done against.
+   */
+  #forgetReopened(assignment: Assignment | null | undefined): void {
+    if (!assignment || !this.#done.has(assignment.round)) return
+    if (this.#training?.round === assignment.round || this.#ready?.work.round === assignment.round) return
+    const seen = this.#doneDeadlines.get(assignment.round)
+    if (seen === undefined) this.#doneDeadlines.set(assignment.round, assignment.deadline)
+    else if (assignment.deadline > seen) {
+      log('round %d re-opened (deadline %d, was %d): training it again', assignment.round, assignment.deadline, seen)
+      this.#done.delete(assignment.round)
+      this.#doneDeadlines.delete(assignment.round)
     }
   }
 
@@ -70,6 +91,7 @@ export class Contributor {
   /** A new start (or stop): nothing trained, nothing ready, the clock not started. */
   reset(): void {
     this.#done.clear()
+    this.#doneDeadlines.clear()
     this.#ready = null
     this.#accepted = null
     this.#meter = createUtilization()

@@ -10,9 +10,11 @@ import { parameterLayout } from '../../core/model/parameters.ts'
 import { PROTOCOL_VERSION } from '../../core/protocol/constants.ts'
 import type { Submit } from '../../core/protocol/messages.ts'
 import { createRng, normal } from '../../core/random.ts'
+import type { UpdateScore } from '../../core/verify/scoreUpdate.ts'
 import { UPDATE_HEADER_BYTES } from '../../core/wire/constants.ts'
 import { updateHash } from '../../core/wire/updateHash.ts'
 import { Store } from '../store/openStore.ts'
+import type { UpdateVerifier } from '../verification/types.ts'
 import { Coordinator } from './Coordinator.ts'
 import type { ContributionAccepted, RoundCommitted } from './events.ts'
 
@@ -217,6 +219,55 @@ describe('Coordinator (ledger + checkpoints + rounds)', () => {
     await c.submit(meta('b', runId, 0, base, b0), reader(b0))
     await c.tick()
     expect(seen).toEqual(['accepted:a:0', 'rejected:b:wrong-base', 'accepted:b:0', 'committed:0:a,b'])
+    c.store.close()
+  })
+
+  it('re-opens a round whose every update was judged no-gain without them, so their peers can submit it again', async () => {
+    // A verifier that judges each peer's first update of round 0 no-gain and every later one verified.
+    const judged: string[] = []
+    const verifier: UpdateVerifier = {
+      async verify({ peerId }) {
+        const verdict = judged.includes(peerId) ? 'verified' : 'no-gain'
+        judged.push(peerId)
+        const gain = verdict === 'verified' ? 0.1 : -0.3
+        const score = {
+          ownBase: 3,
+          ownUpdated: 3 - gain,
+          gain,
+          heldOutBase: 3,
+          heldOutUpdated: 3 - gain,
+          heldOutGain: gain,
+        }
+        return { peerId, score: score as UpdateScore, judgement: { verdict, similarity: 0, alignment: 0.1 } }
+      },
+      async stop() {},
+    }
+    const c = new Coordinator({ store: new Store({ dataDir: dir }), now: () => clock, verifier })
+    const { runId } = c.createRun({
+      config: { preset: 'tiny', rounds: 2, quorum: 1, graceMs: 0, roundDeadlineMs: 1_000 },
+    })
+    c.act(runId, 'start')
+    c.hello({ type: 'hello', version: 1, peerId: 'a', runId, capabilities: { backend: 'wasm' } })
+    const base = c.runStatus(runId).baseHash
+    const first = frame(0, 1)
+    expect(await c.submit(meta('a', runId, 0, base, first), reader(first))).toMatchObject({ type: 'ack' })
+    await c.verified()
+    // The deadline passes with no verified work: the round re-opens, its unverified update dropped.
+    clock += 1_001
+    c.heartbeat({ type: 'heartbeat', version: 1, peerId: 'a', runId })
+    await c.tick()
+    expect(c.runStatus(runId).round).toBe(0)
+    expect(c.store.contributions(runId, 0)).toEqual([])
+    const [reopened] = c.store.eventsByDetail(runId, 'reopened')
+    expect(reopened?.detail).toContain(`a ${updateHash(first)}`)
+    // The peer trains the round again; the new update is verified and the round commits with it.
+    const again = frame(0, 2)
+    expect(await c.submit(meta('a', runId, 0, base, again), reader(again))).toMatchObject({ type: 'ack' })
+    await c.verified()
+    await c.tick()
+    expect(c.runStatus(runId).round).toBe(1)
+    expect(c.store.contributions(runId, 0).map((r) => r.update_hash)).toEqual([updateHash(again)])
+    await c.stop()
     c.store.close()
   })
 

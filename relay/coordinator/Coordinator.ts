@@ -264,12 +264,18 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
       const readiness = roundReadiness(live.state, { now })
       if (readiness.action === 'close') closes.push(this.close(live, readiness.why, now))
       else if (readiness.action === 'reopen') {
+        // No update of this round was verified (and, once all are judged, none will be), so none entered an
+        // aggregate or earned credit. Their peers may train the round again (tabs see its new deadline): without
+        // this a round whose every update was judged no-gain re-opens forever, its peers refused as duplicates.
+        // The event keeps who sent what.
+        const judged = Object.values(live.state.open?.accepted ?? {}).every((u) => u.verdict !== 'pending')
+        const dropped = judged ? this.store.dropRoundContributions(state.id, state.round) : []
         this.store.recordEvent({
           at: now,
           runId: state.id,
           round: state.round,
           kind: 'reopened',
-          detail: readiness.why,
+          detail: `${readiness.why}${dropped.length ? `; unverified updates dropped: ${dropped.map((d) => `${d.peerId} ${d.updateHash}`).join(', ')}` : ''}`,
         })
         this.runs.reopen(live)
       }

@@ -320,6 +320,22 @@ export class Store {
     )()
   }
 
+  /**
+   * Removes a round's contributions (rows and frames) in one transaction and returns who sent what: a round
+   * re-opened at its deadline with no verified work holds only updates that never entered an aggregate nor
+   * earned credit, and their peers may then submit that round again. The caller records the removal as an event.
+   */
+  dropRoundContributions(runId: string, round: number): { peerId: string; updateHash: string }[] {
+    return this.db.transaction(() => {
+      const rows = this.db
+        .prepare('SELECT peer_id, update_hash FROM contributions WHERE run_id = ? AND round = ? ORDER BY peer_id')
+        .all(runId, round) as { peer_id: string; update_hash: string }[]
+      this.db.prepare('DELETE FROM contribution_frames WHERE run_id = ? AND round = ?').run(runId, round)
+      this.db.prepare('DELETE FROM contributions WHERE run_id = ? AND round = ?').run(runId, round)
+      return rows.map((r) => ({ peerId: r.peer_id, updateHash: r.update_hash }))
+    })()
+  }
+
   /** The stored update frame of one contribution. */
   contributionFrame(runId: string, round: number, peerId: string): Uint8Array {
     const row = this.db.prepare(CONTRIBUTION_FRAME_QUERY).get(runId, round, peerId) as { frame: Buffer } | undefined

@@ -68,11 +68,9 @@ export class ReplayQueue {
     const signal = this.controller.signal
     signal.throwIfAborted()
     const { runId, round, peerId } = meta
-    const { store } = this.init
     const inputs = await this.prepare(meta, config).catch((cause: unknown) => {
       throw new ReplayPrepareError(`Cannot replay ${runId} round ${round} of ${peerId}.`, { cause })
     })
-    const submitted = store.contributionFrame(runId, round, peerId)
     const outcome = await replayRound({
       model: inputs.model,
       train: inputs.train,
@@ -94,7 +92,7 @@ export class ReplayQueue {
           }
         : {}),
       state,
-      submitted,
+      submitted: inputs.submitted,
       maxBytes: MAX_UPDATE_BYTES,
       signal,
     })
@@ -107,14 +105,16 @@ export class ReplayQueue {
     const { store } = this.init
     const model = await this.modelOf(config)
     const train = await this.trainOf(config.corpusId)
+    // Read here, so that a frame gone from the ledger (its round re-opened without verified work) abandons the check.
+    const submitted = store.contributionFrame(runId, round, peerId)
     const base = readCheckpointFile(store.checkpointPath(runId, round)).parameters
     if (parameterHash(base) !== meta.baseHash) throw new Error(`checkpoint of round ${round} is not ${meta.baseHash}`)
     const eagerStart = meta.startHash !== undefined && meta.startHash !== meta.baseHash
-    if (!eagerStart || round === 0) return { model, train, base, eager: undefined }
+    if (!eagerStart || round === 0) return { model, train, base, submitted, eager: undefined }
     const previous = readCheckpointFile(store.checkpointPath(runId, round - 1)).parameters
     const own = store.contributionFrame(runId, round - 1, peerId)
     const ownUpdate = decodeUpdate(own, { layout: model.layout, maxBytes: MAX_UPDATE_BYTES }).delta
-    return { model, train, base, eager: { previous, ownUpdate } }
+    return { model, train, base, submitted, eager: { previous, ownUpdate } }
   }
 
   private async modelOf(config: RunConfig): Promise<Gpt> {
