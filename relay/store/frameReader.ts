@@ -21,12 +21,19 @@ export class FrameReader {
   }
 
   read(runId: string, round: number, peerId: string): Uint8Array {
-    const row = this.query.get(runId, round, peerId)
-    if (!row) throw new StoreError(`No contribution of ${peerId} to ${runId} round ${round}.`)
-    return new Uint8Array(row.frame.buffer, row.frame.byteOffset, row.frame.byteLength)
+    return frameOf(this.query.get(runId, round, peerId), { runId, round, peerId })
   }
 
   close(): void {
     this.db.close()
   }
+}
+
+/** The frame of a CONTRIBUTION_FRAME_QUERY row as bytes, or StoreError when there was none. */
+export function frameOf(
+  row: { frame: Buffer } | undefined,
+  { runId, round, peerId }: { runId: string; round: number; peerId: string },
+): Uint8Array {
+  if (!row) throw new StoreError(`No contribution of ${peerId} to ${runId} round ${round}.`)
+  return new Uint8Array(row.frame.buffer, row.frame.byteOffset, row.frame.byteLength)
 }

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3'
 import { logger } from '../../core/log.ts'
 import { appendTrainingLog, TRAINING_LOG_SCHEMA } from '../audit/trainingLog.ts'
 import { StoreError } from './errors.ts'
-import { CONTRIBUTION_FRAME_QUERY } from './frameReader.ts'
+import { CONTRIBUTION_FRAME_QUERY, frameOf } from './frameReader.ts'
 
 const log = logger('relay:store')
 /** How long a hello waits before its peer row is written, batched with the others (Store.upsertPeer). */
@@ -339,8 +339,7 @@ export class Store {
   /** The stored update frame of one contribution. */
   contributionFrame(runId: string, round: number, peerId: string): Uint8Array {
     const row = this.db.prepare(CONTRIBUTION_FRAME_QUERY).get(runId, round, peerId) as { frame: Buffer } | undefined
-    if (!row) throw new StoreError(`No contribution of ${peerId} to ${runId} round ${round}.`)
-    return new Uint8Array(row.frame.buffer, row.frame.byteOffset, row.frame.byteLength)
+    return frameOf(row, { runId, round, peerId })
   }
 
   contributions(runId: string, round?: number): ContributionRow[] {
