@@ -60,9 +60,10 @@ describe.skipIf(!canCreateNetNamespace() || !chromiumAvailable())('spot-check by
       build: { outDir: DIST, emptyOutDir: true },
     })
     dataDir = mkdtempSync(join(tmpdir(), 'cumulus-replay-'))
-    // The relay logs each replay's distance (the child inherits this environment).
+    // The relay logs each replay's distance, each verdict and each re-opened round (the child inherits this
+    // environment).
     const debug = process.env.DEBUG
-    process.env.DEBUG = 'cumulus:relay:verification*'
+    process.env.DEBUG = 'cumulus:relay:verification*,cumulus:relay:coordinator'
     relay = await startRelayProcess({ dataDir, args: ['--static-dir', DIST, '--host', netns.hostAddress] })
     if (debug === undefined) delete process.env.DEBUG
     else process.env.DEBUG = debug
@@ -252,6 +253,15 @@ describe.skipIf(!canCreateNetNamespace() || !chromiumAvailable())('spot-check by
         console.log(
           `replay distance ${who}: n=${ds.length} max=${Math.max(...ds).toExponential(2)} mean=${(ds.reduce((a, b) => a + b, 0) / ds.length).toExponential(2)}`,
         )
+      // Verdicts per backend and re-opened rounds, from the coordinator's log (rounds whose every update was
+      // judged no-gain re-open, and their tabs train them again).
+      const verdicts: Record<string, Record<string, number>> = {}
+      for (const match of relay.output.join('').matchAll(/round \d+ from (\S+): (\S+) \(gain/g)) {
+        const who = backendOf.get(match[1]!) ?? match[1]!
+        verdicts[who] = { ...verdicts[who], [match[2]!]: (verdicts[who]?.[match[2]!] ?? 0) + 1 }
+      }
+      const reopened = relay.output.join('').match(/re-opened \(/g)?.length ?? 0
+      console.log(`verdicts ${JSON.stringify(verdicts)}; rounds re-opened: ${reopened}`)
       for (const backend of ['wasm', 'webgpu']) expect(distances.get(backend)?.length ?? 0).toBeGreaterThan(0)
     } catch (error) {
       const run = await status()
@@ -262,6 +272,11 @@ describe.skipIf(!canCreateNetNamespace() || !chromiumAvailable())('spot-check by
       )
       console.log(`[relay log tail]\n${relay.output.join('').split('\n').slice(-60).join('\n')}`)
       console.log(`[page console]\n${pageLog.slice(-30).join('\n')}`)
+      for (const page of pages) {
+        // biome-ignore lint/performance/useDomNodeTextContent: the rendered text, as a person reads it
+        const text = await page.locator('body').innerText().catch(String)
+        console.log(`[tab]\n${text.slice(0, 3_000)}`)
+      }
       throw error
     }
   }, 900_000)

@@ -228,10 +228,9 @@ export class Participant extends EventTarget {
     }
   }
 
-  /** The relay described the run anew: abandon a round that closed without us, and re-decide. */
+  /** The relay described the run anew: abandon a round that closed without us, notice a re-opened one, re-decide. */
   #onRun = (): void => {
-    const run = this.#state.run
-    if (run) this.#contributor.abandonClosed(run)
+    this.#contributor.observe(this.#state.run, this.#state.run?.status === 'running' ? this.#state.assignment : null)
     this.#wake?.()
   }
 

@@ -68,19 +68,43 @@ export class Contributor {
   }
 
   /**
-   * A round this tab is done with that the relay re-opened (same round, later deadline) was re-opened without
-   * any verified work, and its updates were dropped: this tab may train it again. The deadline a done round is
-   * first seen with is the one it was done against.
+   * The relay described the run anew (each heartbeat): abandon the round in training if it closed without
+   * this tab, and notice a round this tab is done with that came back re-opened.
+   */
+  observe(run: { round: number; status: string } | null, assignment: Assignment | null): void {
+    if (run) this.#abandonClosed(run)
+    this.#forgetReopened(assignment)
+  }
+
+  /**
+   * The relay assigns a round only to a peer it holds no update from. A round this tab is done with that
+   * comes back (same round, later deadline) was re-opened without any verified work and its updates dropped:
+   * this tab trains it again. Work built on this tab's update of it (the eager next round, trained or in
+   * training) assumed that update would count: it is dropped too, or the tab would wait for a round that
+   * cannot open. The deadline a done round is first seen with is the one it was done against.
    */
   #forgetReopened(assignment: Assignment | null | undefined): void {
     if (!assignment || !this.#done.has(assignment.round)) return
-    if (this.#training?.round === assignment.round || this.#ready?.work.round === assignment.round) return
-    const seen = this.#doneDeadlines.get(assignment.round)
-    if (seen === undefined) this.#doneDeadlines.set(assignment.round, assignment.deadline)
-    else if (assignment.deadline > seen) {
-      log('round %d re-opened (deadline %d, was %d): training it again', assignment.round, assignment.deadline, seen)
-      this.#done.delete(assignment.round)
-      this.#doneDeadlines.delete(assignment.round)
+    const round = assignment.round
+    if (this.#training?.round === round || this.#ready?.work.round === round) return
+    const seen = this.#doneDeadlines.get(round)
+    if (seen === undefined || assignment.deadline <= seen) {
+      if (seen === undefined) this.#doneDeadlines.set(round, assignment.deadline)
+      return
+    }
+    log('round %d re-opened (deadline %d, was %d): training it again', round, assignment.deadline, seen)
+    this.#done.delete(round)
+    this.#doneDeadlines.delete(round)
+    if (this.#accepted?.round === round) this.#accepted = null
+    const next = round + 1
+    if (this.#ready?.work.round === next) {
+      this.#ready = null
+      this.#done.delete(next)
+      this.#update(next, { status: 'rejected', reason: `round ${round} re-opened: its eager successor was dropped` })
+    }
+    if (this.#training?.round === next) {
+      this.#done.delete(next)
+      this.#training.controller.abort(new Error(`round ${round} re-opened`))
     }
   }
 
@@ -98,7 +122,7 @@ export class Contributor {
   }
 
   /** The relay says the run moved on: abandon the round in training if it closed without us. */
-  abandonClosed(run: { round: number; status: string }): void {
+  #abandonClosed(run: { round: number; status: string }): void {
     const training = this.#training
     if (training && (run.round > training.round || run.status !== 'running')) {
       log('round %d is over (run at %d, %s): abandoning it', training.round, run.round, run.status)
@@ -131,6 +155,7 @@ export class Contributor {
           }
     const round = work.round
     this.#done.add(round)
+    if (action.assignment) this.#doneDeadlines.set(round, action.assignment.deadline)
     const controller = new AbortController()
     this.#training = { round, controller, rebase: action.start === 'eager' ? 'pending' : 'none' }
     const encoding = chooseEncoding({
@@ -225,6 +250,9 @@ export class Contributor {
     const trained = this.#ready!
     this.#ready = null
     const round = action.round
+    // The opening this round is submitted to (an eager round is trained before its round opens).
+    const assignment = cell.state.assignment
+    if (assignment?.round === round) this.#doneDeadlines.set(round, assignment.deadline)
     if (cell.state.phase !== 'submitting') cell.set({ phase: 'submitting' })
     try {
       const { response, bytesSent, seconds } = await submitRound({

@@ -150,6 +150,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
           at: now,
         }
         this.store.recordScore({ ...detail, copyOf: detail.copyOf ?? null })
+        log('%s round %d from %s: %s (gain %d)', runId, round, peerId, judgement.verdict, score.gain)
         this.safeDispatchEvent('contribution:verified', { detail })
       } catch (error) {
         log.error('verification of %s round %d from %s failed: %O', runId, round, peerId, error)
@@ -277,6 +278,13 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
           kind: 'reopened',
           detail: `${readiness.why}${dropped.length ? `; unverified updates dropped: ${dropped.map((d) => `${d.peerId} ${d.updateHash}`).join(', ')}` : ''}`,
         })
+        log(
+          '%s round %d re-opened (%s), %d unverified updates dropped',
+          state.id,
+          state.round,
+          readiness.why,
+          dropped.length,
+        )
         this.runs.reopen(live)
       }
     }
