@@ -83,6 +83,10 @@ export function createRoundVerifier(init: RoundVerifierInit) {
         batchSize: SCORING.batchSize,
       })
       const sketch = sketchOf(delta, indices)
+      // A peer sends one update per opening of a round, so its own earlier sketch is an update of a re-opened
+      // round that was dropped unverified: sending the same work again (a deterministic retrain from the same
+      // base) is not a copy.
+      sketches.delete(peerId)
       const judgement = judgeUpdate({
         score,
         sketch,

@@ -86,6 +86,15 @@ describe('core/verify', () => {
     expect(copy.judgement).toMatchObject({ verdict: 'copy', copyOf: 'peer-a' })
   })
 
+  it('does not judge a peer a copy of its own update from before the round re-opened', async () => {
+    const a = await honestUpdate('peer-a')
+    const round = verifier()
+    expect((await round.verify('peer-a', a)).judgement.verdict).toBe('verified')
+    // The round re-opened (its updates dropped) and the peer sent the same work again.
+    expect((await round.verify('peer-a', a)).judgement.verdict).toBe('verified')
+    expect((await round.verify('peer-b', a)).judgement).toMatchObject({ verdict: 'copy', copyOf: 'peer-a' })
+  })
+
   it('samples a secret subset of the peer’s own windows', () => {
     const parameters = {
       runId,
