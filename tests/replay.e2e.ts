@@ -230,7 +230,7 @@ describe.skipIf(!canCreateNetNamespace() || !chromiumAvailable())('spot-check by
             }
             return counts?.passed ?? 0
           },
-          { timeout: 420_000, interval: 2_000 },
+          { timeout: 600_000, interval: 2_000 },
         )
         .toBeGreaterThanOrEqual(HONEST_CHECKS)
       const checks = (await checksOf())!
@@ -279,5 +279,5 @@ describe.skipIf(!canCreateNetNamespace() || !chromiumAvailable())('spot-check by
       }
       throw error
     }
-  }, 900_000)
+  }, 1_200_000)
 })
