@@ -45,6 +45,18 @@ export function recordRejection(
 }
 
 /**
+ * A barred peer's update leaves the open round: no credit, no aggregate, and no part in its quorum (the quorum
+ * time stands only while the verified work left still meets it). The shell rebuilds the aggregate without it.
+ */
+export function withdrawUpdate(state: RunState, { peerId }: { peerId: string }): RunState {
+  const open = state.open
+  if (!open?.accepted[peerId]) return state
+  const { [peerId]: _withdrawn, ...accepted } = open.accepted
+  const quorumAt = open.quorumAt !== null && quorumMet(state, accepted) ? open.quorumAt : null
+  return { ...state, open: { ...open, accepted, quorumAt } }
+}
+
+/**
  * Quorum counts verified work, not identities: verified updates from at least `quorum` of the peers that
  * were given work, are still members (a tab that vanished does not hold the round hostage) and were not
  * caught sending junk (zeros, copies judged by verification, byte copies refused 'copy' at intake: they

@@ -271,6 +271,46 @@ describe('Coordinator (ledger + checkpoints + rounds)', () => {
     c.store.close()
   })
 
+  it("expels a barred peer's verified update from the open round: the round commits as if it had never come", async () => {
+    const config = { preset: 'tiny', rounds: 2, quorum: 1, graceMs: 0, seed: 3 } as const
+    const a = frame(0, 1)
+    const b = frame(0, 2, { scale: 3e-3 })
+    const run = async (peers: [string, Uint8Array][], expel?: string) => {
+      const c = new Coordinator({ store: new Store({ dataDir: mkdtempSync(join(dir, 'run-')) }), now: () => clock })
+      const { runId } = c.createRun({ config })
+      c.act(runId, 'start')
+      const base = c.runStatus(runId).baseHash
+      for (const [peerId, bytes] of peers) {
+        c.hello({ type: 'hello', version: 1, peerId, runId, capabilities: { backend: 'wasm' } })
+        expect(await c.submit(meta(peerId, runId, 0, base, bytes), reader(bytes))).toMatchObject({ type: 'ack' })
+      }
+      await c.aggregated(runId)
+      if (expel) c.expel(runId, expel, 'replay-mismatch')
+      await c.tick()
+      const result = {
+        nextHash: c.runStatus(runId).baseHash,
+        ledger: c.store.contributions(runId, 0).map((r) => r.peer_id),
+        withdrawn: c.store.eventsByDetail(runId, 'withdrawn').map((e) => e.detail),
+        members: Object.keys(c.runState(runId).peers),
+      }
+      await c.stop()
+      c.store.close()
+      return result
+    }
+    const alone = await run([['a', a]])
+    const expelled = await run(
+      [
+        ['a', a],
+        ['b', b],
+      ],
+      'b',
+    )
+    expect(expelled.nextHash).toBe(alone.nextHash)
+    expect(expelled.ledger).toEqual(['a'])
+    expect(expelled.members).toEqual(['a'])
+    expect(expelled.withdrawn).toEqual([`replay-mismatch; update ${updateHash(b)} (verified)`])
+  })
+
   it('lets nothing into a round while it is being reduced off the event loop', async () => {
     const c = open()
     const { runId } = c.createRun({ config: { preset: 'tiny', rounds: 2, quorum: 0.5, graceMs: 0 } })

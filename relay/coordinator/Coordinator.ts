@@ -3,7 +3,7 @@ import { assignmentFor } from '../../core/coordinator/assignmentFor.ts'
 import { HEARTBEAT_INTERVAL_MS, MAX_MISSED_HEARTBEATS } from '../../core/coordinator/constants.ts'
 import { admissionProblem, expirePeers, heartbeatPeer, joinPeer, leavePeer } from '../../core/coordinator/membership.ts'
 import { assignPeer } from '../../core/coordinator/openRound.ts'
-import { recordVerdict, refreshQuorum } from '../../core/coordinator/recordSubmission.ts'
+import { recordVerdict, refreshQuorum, withdrawUpdate } from '../../core/coordinator/recordSubmission.ts'
 import { roundReadiness } from '../../core/coordinator/roundReadiness.ts'
 import type { RunAction } from '../../core/coordinator/setRunStatus.ts'
 import type { RunState } from '../../core/coordinator/types.ts'
@@ -230,6 +230,32 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
   leave(msg: Leave): void {
     const live = this.runs.get(msg.runId)
     if (live) live.state = refreshQuorum(leavePeer(live.state, { peerId: msg.peerId }), { now: this.now() })
+  }
+
+  /**
+   * A peer barred from the run (a failed spot-check) leaves it, and its update in the open round leaves the
+   * round: out of its credit and quorum, out of the ledger (a restart would re-admit it) and, when it was
+   * verified already, out of the aggregate, rebuilt from the ledger without it. A round being reduced is beyond
+   * reach: its credit is voided by settlement instead. Recorded as a `withdrawn` event.
+   */
+  expel(runId: string, peerId: string, reason: string): void {
+    this.leave({ type: 'leave', version: PROTOCOL_VERSION, peerId, runId })
+    const live = this.runs.get(runId)
+    const open = live?.state.open
+    const update = open?.accepted[peerId]
+    if (!live || !open || !update || live.closing) return
+    live.state = withdrawUpdate(live.state, { peerId })
+    this.store.dropContribution(runId, open.round, peerId)
+    if (update.verdict === 'verified') this.runs.rebuildAggregate(live)
+    this.store.recordEvent({
+      at: this.now(),
+      runId,
+      round: open.round,
+      peerId,
+      kind: 'withdrawn',
+      detail: `${reason}; update ${update.updateHash} (${update.verdict})`,
+    })
+    log('%s round %d: %s withdrawn (%s, %s)', runId, open.round, peerId, reason, update.verdict)
   }
 
   /**

@@ -111,6 +111,21 @@ export class RunRegistry {
     live.state = state
   }
 
+  /**
+   * A fresh accumulator for the open round holding its verified updates again, re-read from the ledger: after
+   * one left the round (a trimmed, clipped aggregate cannot subtract an update).
+   */
+  rebuildAggregate(live: Live): void {
+    const open = live.state.open
+    if (!open) return
+    live.reducer.open({
+      round: open.round,
+      clipBound: clipBound({ robust: live.state.config.robust, referenceNorm: live.state.lastMedianNorm }),
+    })
+    for (const [peerId, update] of Object.entries(open.accepted))
+      if (update.verdict === 'verified') live.reducer.admitToAggregate(peerId)
+  }
+
   /** A new run: parameters from the config's seed, a durable round-0 checkpoint, then its row. */
   /** `parameters` starts the run from an imported checkpoint instead of the seed's init. */
   create({

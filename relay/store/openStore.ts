@@ -336,6 +336,21 @@ export class Store {
     })()
   }
 
+  /**
+   * Removes one peer's contribution to an open round (a peer barred while its update was in the round), so that
+   * a restart does not re-admit it. The caller records the removal as an event.
+   */
+  dropContribution(runId: string, round: number, peerId: string): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare('DELETE FROM contribution_frames WHERE run_id = ? AND round = ? AND peer_id = ?')
+        .run(runId, round, peerId)
+      this.db
+        .prepare('DELETE FROM contributions WHERE run_id = ? AND round = ? AND peer_id = ?')
+        .run(runId, round, peerId)
+    })()
+  }
+
   /** The stored update frame of one contribution. */
   contributionFrame(runId: string, round: number, peerId: string): Uint8Array {
     const row = this.db.prepare(CONTRIBUTION_FRAME_QUERY).get(runId, round, peerId) as { frame: Buffer } | undefined

@@ -23,7 +23,7 @@ const log = logger('relay:verification')
 export type ChallengerComponents = {
   coordinator: Pick<
     Coordinator,
-    'addEventListener' | 'removeEventListener' | 'hasRun' | 'runState' | 'globalOf' | 'leave'
+    'addEventListener' | 'removeEventListener' | 'hasRun' | 'runState' | 'globalOf' | 'expel'
   >
   bars: BarList
   replays: { run(job: ReplayJob): Promise<ReplayOutcome> }
@@ -329,7 +329,7 @@ export class Challenger extends TypedEventEmitter<VerificationEvents> {
     const bar: Bar = { runId, peerId, wallet, round, reason, detail, at: this.now() }
     if (!bars.add(bar)) return
     log('barred %s from %s (round %d): %s, %s', peerId, runId, round, reason, detail)
-    coordinator.leave({ type: 'leave', version: PROTOCOL_VERSION, peerId, runId })
+    coordinator.expel(runId, peerId, reason)
     // Its other checks need no answer any more.
     for (const other of this.open.values())
       if (other.runId === runId && other.peerId === peerId && other.round !== round) this.close(other)
