@@ -24,6 +24,7 @@ import { writeFileAtomic } from './store/writeFileAtomic.ts'
 import { Validator } from './validation/Validator.ts'
 import { BarList } from './verification/barList.ts'
 import { Challenger } from './verification/Challenger.ts'
+import { OpenChallengeLog } from './verification/openChallenges.ts'
 import { ReplayThread } from './verification/ReplayThread.ts'
 import { ScoringThread } from './verification/ScoringThread.ts'
 
@@ -95,12 +96,14 @@ async function main(): Promise<void> {
   // Spot-checks by replay: challenges accepted contributions, bars peers that fail, voids their credit; an
   // epoch closes only after its rounds' checks settled.
   const bars = new BarList({ path: join(config.dataDir, 'verification.sqlite') })
+  const challenges = new OpenChallengeLog({ path: join(config.dataDir, 'verification.sqlite') })
   const replays = new ReplayThread({ dataDir: config.dataDir })
   const paid = wire
   const checks = new Challenger({
     coordinator,
     bars,
     replays,
+    challenges,
     settlement: paid && {
       walletOf: (peerId) => paid.walletOf(peerId),
       voidWallet: (parameters) => paid.voidWallet(parameters),
@@ -196,6 +199,7 @@ async function main(): Promise<void> {
     checks.stop()
     await replays.stop()
     bars.close()
+    challenges.close()
     await logRoots?.settled()
     await wire?.stop()
     await validator.stop()

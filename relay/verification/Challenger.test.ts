@@ -13,6 +13,7 @@ import { Store } from '../store/openStore.ts'
 import { BarList } from './barList.ts'
 import { Challenger } from './Challenger.ts'
 import type { Bar } from './events.ts'
+import { OpenChallengeLog } from './openChallenges.ts'
 import { ReplayThread } from './ReplayThread.ts'
 
 const CORPUS_ID = 'upload-00000000000000aa'
@@ -180,6 +181,55 @@ describe('Challenger (spot-check by replay)', () => {
     await submitRound(3, ['peer-honest'])
     await challenger.idle()
     expect(challenger.countsOf(RUN)).toMatchObject({ passed: 3, failed: 4, abandoned: 1 })
+  })
+
+  it('asks again after a restart for a check still waiting for its reveal, and abandons one whose replay was under way', async () => {
+    // This relay's own checker steps aside: the checker below is the one that restarts.
+    challenger.stop()
+    const path = join(dir, 'verification.sqlite')
+    const restarted = (challenges: OpenChallengeLog) =>
+      new Challenger({ coordinator, bars, replays, challenges }, { deadlineMs: 3_000 })
+    let log = new OpenChallengeLog({ path })
+    let checks = restarted(log)
+    checks.start()
+    const submit = async (round: number) => {
+      clock += 10
+      await coordinator.tick()
+      expect(coordinator.runStatus(RUN).round).toBe(round)
+      const { parameters, baseHash } = coordinator.globalOf(RUN)
+      const config = coordinator.runState(RUN).config
+      const tab = tabs.get('peer-honest')!
+      const { meta, bytes } = await tab.train({ runId: RUN, round, base: parameters, baseHash, config, train })
+      expect((await coordinator.submit(meta, async () => bytes)).type).toBe('ack')
+      return tab.reveal(RUN, round)!
+    }
+    // Round 4: challenged, then the relay is killed before the tab answers.
+    const waiting = await submit(4)
+    expect(checks.challengesFor(RUN, 'peer-honest')).toEqual([{ round: 4, deadline: expect.any(Number) }])
+    checks.stop()
+    log.close()
+    log = new OpenChallengeLog({ path })
+    checks = restarted(log)
+    checks.start()
+    // Asked again, and answered: the replay passes as it would have.
+    expect(checks.challengesFor(RUN, 'peer-honest')).toEqual([{ round: 4, deadline: expect.any(Number) }])
+    expect(await checks.reveal(waiting.request, async () => waiting.bytes)).toMatchObject({ type: 'reveal-ack' })
+    await checks.idle()
+    expect(checks.countsOf(RUN)).toMatchObject({ issued: 1, passed: 1, failed: 0, open: 0 })
+    expect(log.list()).toEqual([])
+    // Round 5: revealed, and the relay is killed while the replay is queued: abandoned after the restart.
+    const replaying = await submit(5)
+    expect(await checks.reveal(replaying.request, async () => replaying.bytes)).toMatchObject({ type: 'reveal-ack' })
+    checks.stop()
+    log.close()
+    log = new OpenChallengeLog({ path })
+    checks = restarted(log)
+    checks.start()
+    expect(checks.countsOf(RUN)).toMatchObject({ issued: 1, abandoned: 1, open: 0 })
+    expect(checks.barred(RUN, 'peer-honest')).toBe(false)
+    expect(log.list()).toEqual([])
+    checks.stop()
+    log.close()
   })
 
   it('keeps the bars across a restart', () => {

@@ -16,6 +16,7 @@ import type { ReadUpdateBytes } from '../coordinator/submissionIntake.ts'
 import type { BarList } from './barList.ts'
 import { DEFAULT_CHALLENGE_DEADLINE_MS, MAX_OPEN_CHALLENGES_PER_PEER } from './constants.ts'
 import type { Bar, BarReason, VerificationEvents } from './events.ts'
+import type { OpenChallengeLog } from './openChallenges.ts'
 import type { ReplayJob, ReplayOutcome } from './replayQueue.ts'
 
 const log = logger('relay:verification')
@@ -27,6 +28,8 @@ export type ChallengerComponents = {
   >
   bars: BarList
   replays: { run(job: ReplayJob): Promise<ReplayOutcome> }
+  /** Where open checks survive a restart (the relay's verification.sqlite); none: they die with the process. */
+  challenges?: Pick<OpenChallengeLog, 'add' | 'markRevealed' | 'remove' | 'list'> | undefined
   /** Settlement, when the relay pays: a barred peer's wallet loses its credit in the challenged epochs. */
   settlement?:
     | {
@@ -94,9 +97,36 @@ export class Challenger extends TypedEventEmitter<VerificationEvents> {
     if (this.started) return
     this.components.coordinator.addEventListener('contribution:accepted', this.onAccepted)
     this.started = true
+    this.restore()
   }
 
-  /** Stops issuing; open checks are dropped unsettled-for-blame (nobody is barred by a shutdown). */
+  /**
+   * The checks open when the relay last stopped. One still waiting for its reveal is asked again with a fresh
+   * deadline (the peer could not reach a relay that was down; tabs keep their last rounds' start states). One
+   * whose replay was under way is abandoned, never blamed on the peer: the revealed state was not kept. Checks
+   * of runs that are gone, or of peers barred since, are dropped.
+   */
+  private restore(): void {
+    const stored = this.components.challenges?.list() ?? []
+    for (const { runId, peerId, round, meta, revealed } of stored) {
+      if (this.open.has(key(runId, peerId, round))) continue
+      if (!this.components.coordinator.hasRun(runId) || this.barred(runId, peerId)) {
+        this.components.challenges?.remove(runId, peerId, round)
+        continue
+      }
+      const open = this.openCheck({ runId, round, peerId, meta })
+      if (revealed) this.abandon(open, 'the relay restarted while its replay was under way')
+      else {
+        this.watch(open)
+        log('%s round %d of %s: open check restored (deadline %d)', runId, round, peerId, open.deadline)
+      }
+    }
+  }
+
+  /**
+   * Stops issuing; open checks are dropped unsettled-for-blame (nobody is barred by a shutdown), and stay in
+   * the durable log for the next start.
+   */
   stop(): void {
     this.components.coordinator.removeEventListener('contribution:accepted', this.onAccepted)
     for (const open of this.open.values()) {
@@ -194,6 +224,7 @@ export class Challenger extends TypedEventEmitter<VerificationEvents> {
     }
     open.phase = 'replaying'
     clearTimeout(open.timer)
+    this.components.challenges?.markRevealed(runId, peerId, round)
     const config = coordinator.runState(runId).config
     this.components.replays.run({ meta: open.meta, config, state }).then(
       (outcome) => {
@@ -242,24 +273,37 @@ export class Challenger extends TypedEventEmitter<VerificationEvents> {
     if (this.open.has(k) || this.barred(runId, peerId)) return
     const perPeer = [...this.open.values()].filter((o) => o.runId === runId && o.peerId === peerId).length
     if (perPeer >= MAX_OPEN_CHALLENGES_PER_PEER) return
+    const open = this.openCheck({ runId, round, peerId, meta })
+    this.safeDispatchEvent('challenge:issued', { detail: { runId, round, peerId, deadline: open.deadline } })
+    if (!meta.stateHash) {
+      void this.fail(open, 'no-state-commitment', 'the challenged submission committed to no round-start state')
+      return
+    }
+    this.watch(open)
+    log('challenged %s round %d of %s (deadline %d)', runId, round, peerId, open.deadline)
+  }
+
+  /** A new open check, waiting for its reveal until `deadlineMs` from now. */
+  private openCheck({ runId, round, peerId, meta }: Pick<Open, 'runId' | 'round' | 'peerId' | 'meta'>): Open {
     let settle!: () => void
     const done = new Promise<void>((resolve) => {
       settle = resolve
     })
     const deadline = this.now() + this.deadlineMs
     const open: Open = { runId, round, peerId, meta, deadline, phase: 'waiting', timer: undefined, done, settle }
-    this.open.set(k, open)
+    this.open.set(key(runId, peerId, round), open)
     this.count(runId, 'issued')
-    this.safeDispatchEvent('challenge:issued', { detail: { runId, round, peerId, deadline } })
-    if (!meta.stateHash) {
-      void this.fail(open, 'no-state-commitment', 'the challenged submission committed to no round-start state')
-      return
-    }
+    return open
+  }
+
+  /** Arms the check's deadline and makes it durable: a restart asks again rather than forget it. */
+  private watch(open: Open): void {
     open.timer = setTimeout(() => {
       if (open.phase === 'waiting') void this.fail(open, 'no-answer', `no reveal within ${this.deadlineMs} ms`)
     }, this.deadlineMs)
     open.timer.unref?.()
-    log('challenged %s round %d of %s (deadline %d)', runId, round, peerId, deadline)
+    const { runId, peerId, round, meta, deadline } = open
+    this.components.challenges?.add({ runId, peerId, round, meta, deadline })
   }
 
   /** A contribution from a peer whose wallet is barred from the run bars that peer id too. */
@@ -348,6 +392,7 @@ export class Challenger extends TypedEventEmitter<VerificationEvents> {
     if (this.open.get(k) !== open) return false
     clearTimeout(open.timer)
     this.open.delete(k)
+    this.components.challenges?.remove(open.runId, open.peerId, open.round)
     open.settle()
     return true
   }
