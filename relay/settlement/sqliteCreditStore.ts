@@ -1,8 +1,6 @@
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
 import { type Address, getAddress, type Hex } from 'viem'
 import type { EpochClaim, PeerLink } from '../../core/receipts/types.ts'
+import { openDurableDatabase } from '../store/durableDatabase.ts'
 import type { CreditStore, StoredEpoch, StoredLink } from './creditStore.ts'
 
 /**
@@ -65,11 +63,7 @@ export type SqliteCreditStore = CreditStore & {
  * promise resolves). Its own file in the relay's data dir, so the settlement schema evolves apart from the ledger.
  */
 export function createSqliteCreditStore({ path }: { path: string }): SqliteCreditStore {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
-  const db = new Database(path)
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = FULL')
-  db.exec(SCHEMA)
+  const db = openDurableDatabase({ path, schema: SCHEMA })
   const q = {
     getLink: db.prepare<[string], { link: string; signature: string }>(
       'SELECT link, signature FROM links WHERE peer_id = ?',

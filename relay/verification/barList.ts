@@ -1,7 +1,6 @@
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import type { Address } from 'viem'
+import { openDurableDatabase } from '../store/durableDatabase.ts'
 import type { Bar, BarReason } from './events.ts'
 
 const SCHEMA = `
@@ -29,11 +28,7 @@ export class BarList {
   private readonly wallets = new Set<string>()
 
   constructor({ path }: { path: string }) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
-    this.db = new Database(path)
-    this.db.pragma('journal_mode = WAL')
-    this.db.pragma('synchronous = FULL')
-    this.db.exec(SCHEMA)
+    this.db = openDurableDatabase({ path, schema: SCHEMA })
     const rows = this.db.prepare('SELECT * FROM bars ORDER BY at').all() as BarRow[]
     for (const row of rows)
       this.remember({

@@ -1,7 +1,6 @@
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import { type Submit, submitSchema } from '../../core/protocol/messages.ts'
+import { openDurableDatabase } from '../store/durableDatabase.ts'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS open_challenges (
@@ -38,11 +37,7 @@ export class OpenChallengeLog {
   private readonly db: Database.Database
 
   constructor({ path }: { path: string }) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
-    this.db = new Database(path)
-    this.db.pragma('journal_mode = WAL')
-    this.db.pragma('synchronous = FULL')
-    this.db.exec(SCHEMA)
+    this.db = openDurableDatabase({ path, schema: SCHEMA })
   }
 
   add({ runId, peerId, round, meta, deadline }: Omit<StoredChallenge, 'revealed'>): void {
