@@ -342,6 +342,12 @@ describe.skipIf(!chromiumAvailable())('verified credit', () => {
     console.log(`verified credit: validation ${JSON.stringify(curve)}`)
     expect(curve.length).toBeGreaterThanOrEqual(2)
     expect(curve.at(-1)!.loss).toBeLessThan(curve[0]!.loss)
+    // Each honest tab says which of its rounds counted: the relay's verdicts reach it in heartbeat-acks.
+    for (const tab of tabs) {
+      const verified = tab.locator('[data-testid="contributions"] [data-verdict="verified"]')
+      await verified.first().waitFor({ timeout: 30_000 })
+      expect(await verified.first().textContent()).toContain('verified')
+    }
     for (const tab of tabs) await tab.getByTestId('stop').click()
     await tabs[0]!.screenshot({ path: join(ARTIFACTS, 'verified-credit-tab.png'), fullPage: true })
   }, 600_000)

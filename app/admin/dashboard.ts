@@ -82,14 +82,6 @@ export type Dashboard = { runs: DashboardRun[]; relayPeers: number | null; relay
 
 export const EMPTY_DASHBOARD: Dashboard = { runs: [], relayPeers: null, relayAddresses: [] }
 
-/** What a verdict means, for a person. */
-export const VERDICT_TEXT: Record<RunReport['flagged'][number]['verdict'], string> = {
-  verified: 'verified work',
-  'no-gain': 'did not lower the loss on its own windows',
-  misaligned: 'points against the relay’s own descent direction',
-  copy: 'copies another peer’s update',
-}
-
 /** Validates a `GET /api/status` body and derives the dashboard; throws StatusShapeError on any other shape. */
 export function parseDashboard(json: unknown): Dashboard {
   const parsed = statusSchema.safeParse(json)

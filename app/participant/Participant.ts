@@ -79,6 +79,7 @@ export class Participant extends EventTarget {
       onGlobal: this.#model.onGlobal,
       utilization: () => this.#contributor.utilization(Date.now()),
       onChallenges: (runId, challenges, signal) => this.#challenges.onChallenges(runId, challenges, signal),
+      onVerdicts: (verdicts) => this.#contributor.applyVerdicts(verdicts),
     })
     this.#challenges = new ChallengeResponder({
       relay: this.#relay,

@@ -1,5 +1,5 @@
 import { logger } from '../../core/log.ts'
-import type { Assignment } from '../../core/protocol/messages.ts'
+import type { Assignment, UpdateVerdict } from '../../core/protocol/messages.ts'
 import { eagerRebaseBy } from '../../core/round/constants.ts'
 import { chooseEncoding, type EncodingChoice, recordMeasurement } from './adaptiveEncoding.ts'
 import { MAX_LOSS_POINTS } from './constants.ts'
@@ -177,6 +177,7 @@ export class Contributor {
       seconds: 0,
       start: action.start,
       rebasedAtStep: null,
+      verdict: null,
       at: Date.now(),
     }
     try {
@@ -291,6 +292,21 @@ export class Contributor {
       this.#update(round, { status: 'rejected', reason: describeError(error) })
       cell.set({ error: describeError(error) })
     }
+  }
+
+  /**
+   * The relay's verdicts on this tab's latest updates (heartbeat-ack): each acked round's record says whether
+   * its work counted. A verdict only ever lands on an acked record, and a record changes only when it differs.
+   */
+  applyVerdicts(verdicts: readonly UpdateVerdict[]): void {
+    const { cell } = this.#options
+    let contributions = cell.state.contributions
+    for (const { round, verdict } of verdicts) {
+      const record = contributions.find((c) => c.round === round)
+      if (record?.status !== 'accepted' || record.verdict === verdict) continue
+      contributions = updateContribution(contributions, round, { verdict })
+    }
+    if (contributions !== cell.state.contributions) cell.set({ contributions })
   }
 
   /** The trained round closed (or the run ended) before it could be submitted. */

@@ -1,6 +1,6 @@
 import { logger } from '../../core/log.ts'
 import { globalTopic, PROTOCOL_VERSION } from '../../core/protocol/constants.ts'
-import type { Challenge, Request, Response, Reveal } from '../../core/protocol/messages.ts'
+import type { Challenge, Request, Response, Reveal, UpdateVerdict } from '../../core/protocol/messages.ts'
 import { requestCoordinator } from '../../net/coordinatorClient.ts'
 import type { Swarm, SwarmMessage } from '../swarm/swarm.ts'
 import {
@@ -42,6 +42,8 @@ export type RelayLinkOptions = {
   utilization: () => number | null
   /** The spot-checks a heartbeat-ack lists for this tab (relay/verification). */
   onChallenges?: ((runId: string, challenges: readonly Challenge[], signal: AbortSignal) => void) | undefined
+  /** The relay's verdicts on this tab's latest updates (each heartbeat-ack that carries some). */
+  onVerdicts?: ((verdicts: readonly UpdateVerdict[]) => void) | undefined
 }
 
 export type SubmitReturnType = { response: Response; bytesSent: number; seconds: number }
@@ -228,6 +230,7 @@ export class RelayLink extends EventTarget {
       if (response.type === 'heartbeat-ack') {
         cell.set({ run: response.run, assignment: response.assignment })
         if (response.challenges?.length) this.#options.onChallenges?.(runId, response.challenges, signal)
+        if (response.verdicts?.length) this.#options.onVerdicts?.(response.verdicts)
       } else if (response.type === 'reject') {
         // Expired (missed heartbeats while offline) or the run is gone: join again.
         log('heartbeat refused: %s', response.reason)

@@ -140,6 +140,21 @@ describe('a round re-opened without verified work', () => {
     expect(submitted.map((s) => s.round)).toEqual([3, 3])
   })
 
+  it("shows the relay's verdict on each acked round, and only on acked ones", async () => {
+    const { heartbeat, act, contributor, cell } = tab()
+    const first = assignment(3, 1_000)
+    await act(heartbeat(3, first))
+    expect(cell.state.contributions[0]).toMatchObject({ round: 3, status: 'pending', verdict: null })
+    contributor.applyVerdicts([{ round: 3, verdict: 'no-gain' }])
+    expect(cell.state.contributions[0]).toMatchObject({ status: 'pending', verdict: null })
+    await act(heartbeat(3, first))
+    contributor.applyVerdicts([{ round: 3, verdict: 'no-gain' }])
+    expect(cell.state.contributions[0]).toMatchObject({ status: 'accepted', verdict: 'no-gain' })
+    const before = cell.state.contributions
+    contributor.applyVerdicts([{ round: 3, verdict: 'no-gain' }])
+    expect(cell.state.contributions).toBe(before)
+  })
+
   it('is not trained again on a heartbeat that raced the ack (same deadline)', async () => {
     const { heartbeat, act, submitted } = tab()
     const first = assignment(3, 1_000)

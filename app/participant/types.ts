@@ -1,5 +1,6 @@
 import type { UpdateEncoding } from '../../core/compression/types.ts'
 import type { Assignment, RejectReason, RunStatus } from '../../core/protocol/messages.ts'
+import type { Verdict } from '../../core/verify/judgeUpdate.ts'
 import type { WasmThreads } from '../../worker/api.ts'
 
 /**
@@ -42,6 +43,11 @@ export type ContributionRecord = {
    * round onto it; null when it did not land during the round (or the round started from the global).
    */
   rebasedAtStep: number | null
+  /**
+   * The relay's verdict on the acked update (core/verify): only `verified` work enters the model and earns
+   * credit. Null until the relay has judged it (told in a heartbeat-ack).
+   */
+  verdict: Verdict | null
   at: number
 }
 

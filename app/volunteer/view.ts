@@ -34,11 +34,22 @@ export function lossSeries(state: ParticipantState, runLoss: readonly RunLossPoi
   return series
 }
 
-export type ContributionSummary = { accepted: number; rejected: number; pending: number }
+/** Counts by the relay's ack (`status`), and of the acked ones, by its verdict: verified or not counted. */
+export type ContributionSummary = {
+  accepted: number
+  rejected: number
+  pending: number
+  verified: number
+  notCounted: number
+}
 
 export function contributionSummary(contributions: readonly ContributionRecord[]): ContributionSummary {
-  const summary = { accepted: 0, rejected: 0, pending: 0 }
-  for (const c of contributions) summary[c.status]++
+  const summary = { accepted: 0, rejected: 0, pending: 0, verified: 0, notCounted: 0 }
+  for (const c of contributions) {
+    summary[c.status]++
+    if (c.status === 'accepted' && c.verdict === 'verified') summary.verified++
+    else if (c.status === 'accepted' && c.verdict !== null) summary.notCounted++
+  }
   return summary
 }
 

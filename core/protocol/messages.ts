@@ -248,6 +248,16 @@ export const challengeSchema = z.strictObject({
 })
 export type Challenge = z.infer<typeof challengeSchema>
 
+/** What the relay concluded about an accepted update (core/verify judgeUpdate): only `verified` work counts. */
+export const verdictSchema = z.enum(['verified', 'no-gain', 'misaligned', 'copy'])
+
+/** Verdicts a heartbeat-ack carries at most: the peer's latest judged updates. */
+export const MAX_VERDICTS_PER_ACK = 4
+
+/** The relay's verdict on one of this peer's updates, so that a tab can say whether its work counted. */
+export const updateVerdictSchema = z.strictObject({ round, verdict: verdictSchema })
+export type UpdateVerdict = z.infer<typeof updateVerdictSchema>
+
 export const heartbeatAckSchema = z.strictObject({
   type: z.literal('heartbeat-ack'),
   version: z.literal(PROTOCOL_VERSION),
@@ -255,6 +265,8 @@ export const heartbeatAckSchema = z.strictObject({
   assignment: assignmentSchema.nullable(),
   /** This peer's open spot-checks (relay/verification), oldest first; absent when none. */
   challenges: z.array(challengeSchema).max(16).optional(),
+  /** The relay's verdicts on this peer's latest judged updates, newest first; absent when none. */
+  verdicts: z.array(updateVerdictSchema).max(MAX_VERDICTS_PER_ACK).optional(),
 })
 
 export const ackSchema = z.strictObject({

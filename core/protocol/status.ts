@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { runConfigSchema } from '../coordinator/parseRunConfig.ts'
-import { backendSchema } from './messages.ts'
+import { backendSchema, verdictSchema } from './messages.ts'
 
 /**
  * `GET /api/status`: the relay builds it (relay/http/buildStatus.ts) and the
@@ -53,8 +53,6 @@ export const openRoundReportSchema = z.strictObject({
   /** When the quorum was first met (the grace period starts here). */
   quorumAt: timestamp.nullable(),
 })
-
-export const verdictSchema = z.enum(['verified', 'no-gain', 'misaligned', 'copy'])
 
 export const peerScoreSchema = z.strictObject({
   peerId: z.string().min(1),

@@ -252,10 +252,14 @@ describe('Coordinator (ledger + checkpoints + rounds)', () => {
     const first = frame(0, 1)
     expect(await c.submit(meta('a', runId, 0, base, first), reader(first))).toMatchObject({ type: 'ack' })
     await c.verified()
+    const heartbeat = () => c.heartbeat({ type: 'heartbeat', version: 1, peerId: 'a', runId })
+    // The tab is told its work did not count.
+    expect(heartbeat()).toMatchObject({ verdicts: [{ round: 0, verdict: 'no-gain' }] })
     // The deadline passes with no verified work: the round re-opens, its unverified update dropped.
     clock += 1_001
-    c.heartbeat({ type: 'heartbeat', version: 1, peerId: 'a', runId })
+    heartbeat()
     await c.tick()
+    expect(heartbeat()).not.toHaveProperty('verdicts')
     expect(c.runStatus(runId).round).toBe(0)
     expect(c.store.contributions(runId, 0)).toEqual([])
     const [reopened] = c.store.eventsByDetail(runId, 'reopened')
@@ -264,6 +268,7 @@ describe('Coordinator (ledger + checkpoints + rounds)', () => {
     const again = frame(0, 2)
     expect(await c.submit(meta('a', runId, 0, base, again), reader(again))).toMatchObject({ type: 'ack' })
     await c.verified()
+    expect(heartbeat()).toMatchObject({ verdicts: [{ round: 0, verdict: 'verified' }] })
     await c.tick()
     expect(c.runStatus(runId).round).toBe(1)
     expect(c.store.contributions(runId, 0).map((r) => r.update_hash)).toEqual([updateHash(again)])

@@ -21,8 +21,10 @@ import type {
   RejectReason,
   RunStatus,
   Submit,
+  UpdateVerdict,
   Welcome,
 } from '../../core/protocol/messages.ts'
+import { MAX_VERDICTS_PER_ACK } from '../../core/protocol/messages.ts'
 import { ContributionWriter } from '../store/contributionWriter.ts'
 import type { Store } from '../store/openStore.ts'
 import type { UpdateVerifier } from '../verification/types.ts'
@@ -138,6 +140,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
         const now = this.now()
         if (judgement.verdict === 'verified') live.reducer.admitToAggregate(peerId)
         live.state = recordVerdict(live.state, { peerId, verdict: judgement.verdict, gain: score.gain, now })
+        rememberVerdict(live, peerId, { round, verdict: judgement.verdict })
         const detail = {
           runId,
           round,
@@ -219,17 +222,21 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     let state = heartbeatPeer(live.state, { peerId: msg.peerId, now: this.now(), utilization: msg.utilization })
     state = assignPeer(state, { peerId: msg.peerId })
     live.state = state
+    const verdicts = live.verdicts.get(msg.peerId)
     return {
       type: 'heartbeat-ack',
       version: PROTOCOL_VERSION,
       run: this.runStatus(msg.runId),
       assignment: assignmentFor(state, { peerId: msg.peerId }),
+      ...(verdicts?.length ? { verdicts } : {}),
     }
   }
 
   leave(msg: Leave): void {
     const live = this.runs.get(msg.runId)
-    if (live) live.state = refreshQuorum(leavePeer(live.state, { peerId: msg.peerId }), { now: this.now() })
+    if (!live) return
+    live.state = refreshQuorum(leavePeer(live.state, { peerId: msg.peerId }), { now: this.now() })
+    live.verdicts.delete(msg.peerId)
   }
 
   /**
@@ -287,7 +294,10 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
         ? expirePeers(live.state, { now, heartbeatMs: this.heartbeatMs, maxMissed: this.maxMissed })
         : { state: live.state, expired: [] }
       live.state = refreshQuorum(state, { now })
-      for (const peerId of expired) this.store.recordEvent({ at: now, runId: state.id, peerId, kind: 'expired' })
+      for (const peerId of expired) {
+        this.store.recordEvent({ at: now, runId: state.id, peerId, kind: 'expired' })
+        live.verdicts.delete(peerId)
+      }
       const readiness = roundReadiness(live.state, { now })
       if (readiness.action === 'close') closes.push(this.close(live, readiness.why, now))
       else if (readiness.action === 'reopen') {
@@ -297,6 +307,8 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
         // The event keeps who sent what.
         const judged = Object.values(live.state.open?.accepted ?? {}).every((u) => u.verdict !== 'pending')
         const dropped = judged ? this.store.dropRoundContributions(state.id, state.round) : []
+        // Their verdicts go with them: the round is open to their work again.
+        for (const { peerId } of dropped) forgetVerdict(live, peerId, state.round)
         this.store.recordEvent({
           at: now,
           runId: state.id,
@@ -385,4 +397,16 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
 
 function reject(reason: RejectReason, message: string): Reject {
   return { type: 'reject', version: PROTOCOL_VERSION, reason, message }
+}
+
+/** Keeps `verdict` as the peer's newest (one per round: a re-opened round's new verdict replaces the old). */
+function rememberVerdict(live: Live, peerId: string, verdict: UpdateVerdict): void {
+  const kept = (live.verdicts.get(peerId) ?? []).filter((v) => v.round !== verdict.round)
+  live.verdicts.set(peerId, [verdict, ...kept].slice(0, MAX_VERDICTS_PER_ACK))
+}
+
+function forgetVerdict(live: Live, peerId: string, round: number): void {
+  const kept = live.verdicts.get(peerId)?.filter((v) => v.round !== round)
+  if (kept?.length) live.verdicts.set(peerId, kept)
+  else live.verdicts.delete(peerId)
 }

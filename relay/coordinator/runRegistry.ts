@@ -13,6 +13,7 @@ import { logger } from '../../core/log.ts'
 import { isPresetName, MODEL_PRESETS, type ModelConfig } from '../../core/model/config.ts'
 import type { ParameterLayout } from '../../core/model/layout.ts'
 import { initParameters, parameterHash, parameterLayout } from '../../core/model/parameters.ts'
+import type { UpdateVerdict } from '../../core/protocol/messages.ts'
 import { readCheckpointFile, writeCheckpointFile } from '../store/checkpointFile.ts'
 import type { Store } from '../store/openStore.ts'
 import { UnknownRunError } from './errors.ts'
@@ -35,6 +36,11 @@ export type Live = {
   updateBytes: number
   /** Validated submissions waiting for their group commit: the round must not close under them. */
   persisting: number
+  /**
+   * The relay's latest verdicts on each member's updates, newest first (MAX_VERDICTS_PER_ACK): told to the peer
+   * in its heartbeat-acks so that its tab can say whether its work counted. Dropped when the peer leaves.
+   */
+  verdicts: Map<string, UpdateVerdict[]>
 }
 
 export type RunRegistryInit = {
@@ -219,7 +225,17 @@ export class RunRegistry {
       layout,
       ledger: { dataDir: this.store.dataDir, runId: state.id },
     })
-    return { state, outer, layout, reducer, closing: false, inFlight: new Set(), updateBytes: 0, persisting: 0 }
+    return {
+      state,
+      outer,
+      layout,
+      reducer,
+      closing: false,
+      inFlight: new Set(),
+      updateBytes: 0,
+      persisting: 0,
+      verdicts: new Map(),
+    }
   }
 }
 
