@@ -108,6 +108,8 @@ describe('a round whose only update was judged no-gain', () => {
     expect(reopened, 'round 0 never re-opened').not.toBeNull()
     expect(reopened).toMatchObject({ round: 0, baseHash: first.baseHash })
     expect((await runStatus()).round).toBe(0)
+    // The organiser's view says so.
+    expect((await runStatus()).openRound?.reopened).toBeGreaterThanOrEqual(1)
     // The zeros are gone from the ledger (nothing of them may be aggregated or credited later).
     const frame = await fetch(`${relay.httpUrl}/api/runs/${RUN}/rounds/0/updates/${encodeURIComponent(rider)}`)
     expect(frame.status).toBe(404)

@@ -60,7 +60,7 @@ const status: Status = {
           nextHash: hash('c'),
         },
       ],
-      openRound: { round: 2, openedAt: 8_000, deadline: 20_000, assigned: 2, accepted: 1, quorumAt: null },
+      openRound: { round: 2, openedAt: 8_000, deadline: 20_000, assigned: 2, accepted: 1, quorumAt: null, reopened: 0 },
       scores: [
         {
           peerId: 'peer-a',

@@ -52,6 +52,8 @@ export const openRoundReportSchema = z.strictObject({
   accepted: count,
   /** When the quorum was first met (the grace period starts here). */
   quorumAt: timestamp.nullable(),
+  /** Times this round re-opened at its deadline without any verified update (its peers train it again). */
+  reopened: count,
 })
 
 export const peerScoreSchema = z.strictObject({

@@ -73,6 +73,7 @@ function buildRunReport(coordinator: Coordinator, runId: string): RunReport {
           assigned: Object.keys(open.assigned).length,
           accepted: Object.keys(open.accepted).length,
           quorumAt: open.quorumAt,
+          reopened: coordinator.store.countEvents(runId, 'reopened', open.round),
         }
       : null,
     scores: coordinator.store.peerScores(runId) as RunReport['scores'],

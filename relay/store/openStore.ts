@@ -486,12 +486,15 @@ export class Store {
       .run(event.at, event.runId ?? null, event.round ?? null, event.peerId ?? null, event.kind, event.detail ?? null)
   }
 
-  countEvents(runId: string, kind: string): number {
-    return (
-      this.db.prepare('SELECT COUNT(*) AS n FROM events WHERE run_id = ? AND kind = ?').get(runId, kind) as {
-        n: number
-      }
-    ).n
+  /** Events of `kind` in the run (or in one of its rounds). */
+  countEvents(runId: string, kind: string, round?: number): number {
+    const row =
+      round === undefined
+        ? this.db.prepare('SELECT COUNT(*) AS n FROM events WHERE run_id = ? AND kind = ?').get(runId, kind)
+        : this.db
+            .prepare('SELECT COUNT(*) AS n FROM events WHERE run_id = ? AND kind = ? AND round = ?')
+            .get(runId, kind, round)
+    return (row as { n: number }).n
   }
 
   /** Rejections counted in memory since the last flush, by run and reason. */
