@@ -253,10 +253,10 @@ describe.skipIf(!canCreateNetNamespace() || !chromiumAvailable())('spot-check by
         console.log(
           `replay distance ${who}: n=${ds.length} max=${Math.max(...ds).toExponential(2)} mean=${(ds.reduce((a, b) => a + b, 0) / ds.length).toExponential(2)}`,
         )
-      // Verdicts per backend and re-opened rounds, from the coordinator's log (rounds whose every update was
+      // Verdicts per backend (the scorer's log) and re-opened rounds (the coordinator's) (rounds whose every update was
       // judged no-gain re-open, and their tabs train them again).
       const verdicts: Record<string, Record<string, number>> = {}
-      for (const match of relay.output.join('').matchAll(/round \d+ from (\S+): (\S+) \(gain/g)) {
+      for (const match of relay.output.join('').matchAll(/round \d+ (\S+): (\S+) \(gain/g)) {
         const who = backendOf.get(match[1]!) ?? match[1]!
         verdicts[who] = { ...verdicts[who], [match[2]!]: (verdicts[who]?.[match[2]!] ?? 0) + 1 }
       }

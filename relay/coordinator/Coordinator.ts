@@ -153,7 +153,6 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
           at: now,
         }
         this.store.recordScore({ ...detail, copyOf: detail.copyOf ?? null })
-        log('%s round %d from %s: %s (gain %d)', runId, round, peerId, judgement.verdict, score.gain)
         this.safeDispatchEvent('contribution:verified', { detail })
       } catch (error) {
         log.error('verification of %s round %d from %s failed: %O', runId, round, peerId, error)
@@ -252,7 +251,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     const update = open?.accepted[peerId]
     if (!live || !open || !update || live.closing) return
     live.state = withdrawUpdate(live.state, { peerId })
-    this.store.dropContribution(runId, open.round, peerId)
+    this.store.dropContributions(runId, open.round, { peerId })
     if (update.verdict === 'verified') this.runs.rebuildAggregate(live)
     this.store.recordEvent({
       at: this.now(),
@@ -306,7 +305,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
         // this a round whose every update was judged no-gain re-opens forever, its peers refused as duplicates.
         // The event keeps who sent what.
         const judged = Object.values(live.state.open?.accepted ?? {}).every((u) => u.verdict !== 'pending')
-        const dropped = judged ? this.store.dropRoundContributions(state.id, state.round) : []
+        const dropped = judged ? this.store.dropContributions(state.id, state.round) : []
         // Their verdicts go with them: the round is open to their work again.
         for (const { peerId } of dropped) forgetVerdict(live, peerId, state.round)
         this.store.recordEvent({

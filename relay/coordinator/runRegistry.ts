@@ -94,10 +94,7 @@ export class RunRegistry {
   reopen(live: Live): void {
     const now = this.now()
     let state = openRound({ ...live.state, open: null }, { now })
-    live.reducer.open({
-      round: state.round,
-      clipBound: clipBound({ robust: state.config.robust, referenceNorm: state.lastMedianNorm }),
-    })
+    openAccumulator(live.reducer, state)
     live.updateBytes = 0
     for (const row of this.store.contributions(state.id, state.round)) {
       state = joinPeer(state, { peerId: row.peer_id, backend: 'wasm', now })
@@ -124,10 +121,7 @@ export class RunRegistry {
   rebuildAggregate(live: Live): void {
     const open = live.state.open
     if (!open) return
-    live.reducer.open({
-      round: open.round,
-      clipBound: clipBound({ robust: live.state.config.robust, referenceNorm: live.state.lastMedianNorm }),
-    })
+    openAccumulator(live.reducer, live.state)
     for (const [peerId, update] of Object.entries(open.accepted))
       if (update.verdict === 'verified') live.reducer.admitToAggregate(peerId)
   }
@@ -245,4 +239,12 @@ function modelOf(config: RunConfig): ModelConfig {
       details: Object.keys(MODEL_PRESETS).join(', '),
     })
   return MODEL_PRESETS[config.preset]
+}
+
+/** A fresh accumulator for the run's current round, clipping against the previous round's median norm. */
+function openAccumulator(reducer: RoundReducer, state: RunState): void {
+  reducer.open({
+    round: state.round,
+    clipBound: clipBound({ robust: state.config.robust, referenceNorm: state.lastMedianNorm }),
+  })
 }

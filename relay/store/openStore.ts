@@ -321,33 +321,25 @@ export class Store {
   }
 
   /**
-   * Removes a round's contributions (rows and frames) in one transaction and returns who sent what: a round
-   * re-opened at its deadline with no verified work holds only updates that never entered an aggregate nor
-   * earned credit, and their peers may then submit that round again. The caller records the removal as an event.
+   * Removes a round's contributions (rows and frames), or one peer's, in one transaction and returns who sent
+   * what. A round re-opened at its deadline with no verified work holds only updates that never entered an
+   * aggregate nor earned credit, and their peers may then submit that round again; a peer barred while its update
+   * was in the open round loses it (a restart would re-admit it). The caller records the removal as an event.
    */
-  dropRoundContributions(runId: string, round: number): { peerId: string; updateHash: string }[] {
+  dropContributions(
+    runId: string,
+    round: number,
+    { peerId }: { peerId?: string } = {},
+  ): { peerId: string; updateHash: string }[] {
+    const where = `run_id = ? AND round = ?${peerId === undefined ? '' : ' AND peer_id = ?'}`
+    const keys = peerId === undefined ? [runId, round] : [runId, round, peerId]
     return this.db.transaction(() => {
       const rows = this.db
-        .prepare('SELECT peer_id, update_hash FROM contributions WHERE run_id = ? AND round = ? ORDER BY peer_id')
-        .all(runId, round) as { peer_id: string; update_hash: string }[]
-      this.db.prepare('DELETE FROM contribution_frames WHERE run_id = ? AND round = ?').run(runId, round)
-      this.db.prepare('DELETE FROM contributions WHERE run_id = ? AND round = ?').run(runId, round)
+        .prepare(`SELECT peer_id, update_hash FROM contributions WHERE ${where} ORDER BY peer_id`)
+        .all(...keys) as { peer_id: string; update_hash: string }[]
+      this.db.prepare(`DELETE FROM contribution_frames WHERE ${where}`).run(...keys)
+      this.db.prepare(`DELETE FROM contributions WHERE ${where}`).run(...keys)
       return rows.map((r) => ({ peerId: r.peer_id, updateHash: r.update_hash }))
-    })()
-  }
-
-  /**
-   * Removes one peer's contribution to an open round (a peer barred while its update was in the round), so that
-   * a restart does not re-admit it. The caller records the removal as an event.
-   */
-  dropContribution(runId: string, round: number, peerId: string): void {
-    this.db.transaction(() => {
-      this.db
-        .prepare('DELETE FROM contribution_frames WHERE run_id = ? AND round = ? AND peer_id = ?')
-        .run(runId, round, peerId)
-      this.db
-        .prepare('DELETE FROM contributions WHERE run_id = ? AND round = ? AND peer_id = ?')
-        .run(runId, round, peerId)
     })()
   }
 
