@@ -1,6 +1,6 @@
 /**
  * A lying Node libp2p peer against the real relay process: a free rider alone in a round sends an all-zeros
- * update. The relay acks it (well formed), judges it no-gain, and at the deadline re-opens the round rather than
+ * update. The relay acks it (well formed), judges it no-gain (and tells it so in its heartbeat-acks), and at the deadline re-opens the round rather than
  * commit a step nobody verified: the zeros are dropped from the ledger (the re-opened event names them), the
  * round is assigned again with a later deadline, and the free rider may send again (it is not refused as a
  * duplicate of what was dropped; its zeros are judged no-gain again). An honest Node peer's update then commits
@@ -99,6 +99,15 @@ describe('a round whose only update was judged no-gain', () => {
     expect(await submit(freeRider, first, zeros, claimed)).toMatchObject({ type: 'ack', round: 0 })
     // Acked: no assignment until the round re-opens, then round 0 again with a later deadline, the same base.
     expect((await heartbeat(freeRider)).assignment).toBeNull()
+    // Told, in its heartbeat-acks, that its zeros did not count.
+    let told: Extract<Response, { type: 'heartbeat-ack' }>['verdicts']
+    for (let attempt = 0; told === undefined && attempt < 30; attempt++) {
+      const ack = await heartbeat(freeRider)
+      if (ack.assignment) break
+      told = ack.verdicts
+      if (told === undefined) await new Promise((r) => setTimeout(r, 200))
+    }
+    expect(told).toEqual([{ round: 0, verdict: 'no-gain' }])
     let reopened: Assignment | null = null
     for (let attempt = 0; reopened === null && attempt < 60; attempt++) {
       await new Promise((r) => setTimeout(r, 1_000))
