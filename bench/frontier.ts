@@ -165,6 +165,12 @@ async function pool<T>(tasks: (() => Promise<T>)[], size: number): Promise<T[]> 
   return results
 }
 
+/** Share of the run's admitted updates verification refused (every peer here is honest). */
+function refusedShare({ verdicts }: SimulationResult): string {
+  const judged = Object.values(verdicts).reduce((a, b) => a + b, 0)
+  return judged === 0 ? '-' : `${((100 * (judged - verdicts.verified)) / judged).toFixed(1)}%`
+}
+
 /** Not dominated: no other row has at least its ratio and at most its gap, one of them strictly. */
 function paretoFront(rows: readonly { ratio: number; gap: number }[]): boolean[] {
   return rows.map((a) =>
@@ -176,8 +182,8 @@ function printTable(rows: readonly Row[], baselineValLoss: number): void {
   const first = rows[0]!.result
   const gaps = rows.map((r) => (r.result.valLoss - baselineValLoss) / baselineValLoss)
   const front = paretoFront(rows.map((r, i) => ({ ratio: r.result.compressionRatio, gap: gaps[i]! })))
-  const header = ['H', 'rung', 'rounds', 'bytes/peer', 'vs all-reduce', 'val loss', 'gap', 'front']
-  const widths = [5, 17, 8, 12, 15, 10, 9, 7]
+  const header = ['H', 'rung', 'rounds', 'bytes/peer', 'vs all-reduce', 'val loss', 'gap', 'front', 'refused']
+  const widths = [5, 17, 8, 12, 15, 10, 9, 7, 9]
   const line = (cells: string[]) =>
     cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('')
   console.log(
@@ -195,6 +201,7 @@ function printTable(rows: readonly Row[], baselineValLoss: number): void {
       baselineValLoss.toFixed(4),
       '-',
       '',
+      '',
     ]),
   )
   rows.forEach((row, i) => {
@@ -209,11 +216,13 @@ function printTable(rows: readonly Row[], baselineValLoss: number): void {
         result.valLoss.toFixed(4),
         `${(100 * gaps[i]!).toFixed(2)}%`,
         front[i] ? '*' : '',
+        refusedShare(result),
       ]),
     )
   })
   console.log(
-    `initial validation loss ${first.initialValLoss.toFixed(4)}; * = Pareto front (more bytes saved, less gap)`,
+    `initial validation loss ${first.initialValLoss.toFixed(4)}; * = Pareto front (more bytes saved, less gap); ` +
+      'refused = share of the honest updates verification kept out of the aggregate (core/verify)',
   )
   const goal = rows
     .map((row, i) => ({ row, gap: gaps[i]! }))

@@ -15,8 +15,15 @@ export const SCORING = {
   batchSize: 8,
   /** Sequences of the round's held-out batch. */
   heldOutBatchSize: 4,
-  /** Sequences of the batch the round's reference gradient is taken on (once per round, shared by its updates). */
+  /** Sequences of the batch the round's reference direction is taken on (once per round, shared by its updates). */
   referenceBatchSize: 16,
+  /**
+   * Slices of that batch whose gradients give the reference direction's per-coordinate second moment (AdamW's
+   * metric, scoreUpdate referenceDirection): one sequence each.
+   */
+  referenceGroups: 16,
+  /** Floor of the per-coordinate root mean square, as a fraction of its mean over coordinates (AdamW's ε). */
+  referenceFloor: 0.01,
   /** An update must lower loss on its own windows by more than this (nats) to count as work. */
   minGain: 1e-4,
   /**
@@ -26,11 +33,12 @@ export const SCORING = {
    */
   relativeGain: 0.1,
   /**
-   * Minimum cosine between an update and the relay's loss gradient at the base (referenceBatchSize held-out
-   * sequences). Honest AdamW work is a descent direction: measured +0.20 in round 1 falling to +0.010–0.04 by
-   * round 5 (H=20, a 4-sequence reference) and +0.018–0.04 with this 16-sequence one; random noise of 120k
-   * coordinates is ±0.003 (1σ, so 0.01 is 3.4σ: at 0.005 a noise attacker was credited 2.9% of a run); a sign
-   * flip is negative.
+   * Minimum cosine between an update and the relay's descent direction at the base (referenceDirection on
+   * referenceBatchSize held-out sequences). Random noise of P coordinates has cosine ±1/√P with any direction it
+   * does not know: ±0.003 on `tiny` (1σ), so 0.01 is 3.4σ (at 0.005 a noise attacker was credited 2.9% of a
+   * run); a sign flip is negative. Honest AdamW work, measured on `tiny` (4 peers, H=20, int4, 1000 steps):
+   * +0.56 in round 1, +0.12–0.24 on the loss plateau (rounds 3–5) and +0.01–0.1 late. Against the raw
+   * gradient it was +0.21 falling to +0.002–0.004 on the plateau, and 15% of honest updates were refused.
    */
   minAlignment: 0.01,
   /**

@@ -11,7 +11,7 @@ export type Judgement = {
   copyOf?: string
   /** Highest cosine to an earlier update of the round. */
   similarity: number
-  /** Cosine of the update with the relay's own loss gradient at the base (positive: a descent direction). */
+  /** Cosine of the update with the relay's own descent direction at the base (positive: it descends). */
   alignment: number
 }
 
@@ -40,7 +40,7 @@ export function judgeUpdate({
   earlier: ReadonlyMap<string, Float32Array>
   /** The best gain verified earlier in the round (0 for the first). */
   bestGain: number
-  /** Cosine with the relay's reference gradient (scoreUpdate referenceGradient). */
+  /** Cosine with the relay's reference direction (scoreUpdate referenceDirection). */
   alignment: number
   minAlignment?: number
   minGain?: number

@@ -2,7 +2,7 @@ import type { Gpt } from '../model/gpt.ts'
 import { SCORING } from './constants.ts'
 import { cosine, sketchIndices, sketchOf } from './copySketch.ts'
 import { type Judgement, judgeUpdate } from './judgeUpdate.ts'
-import { meanLoss, referenceGradient, scoreUpdate, type UpdateScore } from './scoreUpdate.ts'
+import { meanLoss, referenceDirection, scoreUpdate, type UpdateScore } from './scoreUpdate.ts'
 import { heldOutWindows, scoreWindows } from './scoreWindows.ts'
 
 export type RoundVerifierInit = {
@@ -32,7 +32,7 @@ export function createRoundVerifier(init: RoundVerifierInit) {
   const { model, secret, runId, round, base, train, validation, assignment } = init
   const contextLength = model.config.contextLength
   const indices = sketchIndices({ secret, runId, round, parameters: base.length, size: SCORING.sketchSize })
-  // The round's held-out windows: a small scored batch, and a larger one the reference gradient is taken on.
+  // The round's held-out windows: a small scored batch, and a larger one the reference direction is taken on.
   const heldOutOf = (batchSize: number, purpose?: string) => ({
     tokens: validation,
     starts: heldOutWindows({
@@ -71,7 +71,10 @@ export function createRoundVerifier(init: RoundVerifierInit) {
       if (heldOutBase === undefined || reference === undefined) {
         model.setParameters(base)
         heldOutBase = await meanLoss(model, heldOut, SCORING.batchSize)
-        reference = referenceGradient(model, referenceWindows)
+        reference = referenceDirection(model, referenceWindows, {
+          groups: SCORING.referenceGroups,
+          floor: SCORING.referenceFloor,
+        })
       }
       const score = await scoreUpdate({
         model,

@@ -65,12 +65,48 @@ export async function scoreUpdate(parameters: ScoreUpdateParameters): Promise<Up
 }
 
 /**
- * The loss gradient at the model's current parameters on the windows, flat in layout order: the relay's
- * own descent direction (in the spirit of FLTrust's server update). Honest work points along it to first
- * order; a sign-flipped update points against it even where, near the initialisation, it still lowers the
- * loss (the tied embedding makes the loss nearly even in the first steps' direction).
+ * The relay's own descent direction at the model's current parameters (in the spirit of FLTrust's server
+ * update), in AdamW's metric: the windows' mean loss gradient divided, coordinate by coordinate, by the root
+ * of its mean square over `groups` slices of the windows (plus a floor), as AdamW divides by its second
+ * moment. Honest work is AdamW steps, so it points along this direction; along the raw gradient it does not
+ * once the loss plateaus (a few coordinates carry the raw gradient's norm, while AdamW moves every
+ * coordinate about equally). A sign-flipped update points against it even where, near the initialisation,
+ * it still lowers the loss (the tied embedding makes the loss nearly even in the first steps' direction).
  */
-export function referenceGradient(model: Gpt, { tokens, starts }: ScoreWindows): Float32Array {
+export function referenceDirection(
+  model: Gpt,
+  { tokens, starts }: ScoreWindows,
+  { groups, floor }: { groups: number; floor: number },
+): Float32Array {
+  if (!Number.isInteger(groups) || groups < 1 || starts.length < groups)
+    throw new ScoringError('Cannot split the reference windows into groups.', {
+      details: `${starts.length} windows, ${groups} groups`,
+    })
+  const size = model.layout.size
+  const sum = new Float32Array(size)
+  const squares = new Float32Array(size)
+  for (let g = 0; g < groups; g++) {
+    const from = Math.floor((g * starts.length) / groups)
+    const to = Math.floor(((g + 1) * starts.length) / groups)
+    const gradient = lossGradient(model, { tokens, starts: starts.subarray(from, to) })
+    for (let i = 0; i < size; i++) {
+      sum[i]! += gradient[i]!
+      squares[i]! += gradient[i]! * gradient[i]!
+    }
+  }
+  let meanRoot = 0
+  for (let i = 0; i < size; i++) {
+    squares[i] = Math.sqrt(squares[i]! / groups)
+    meanRoot += squares[i]!
+  }
+  const epsilon = floor * (meanRoot / size) + 1e-30
+  const direction = new Float32Array(size)
+  for (let i = 0; i < size; i++) direction[i] = sum[i]! / groups / (squares[i]! + epsilon)
+  return direction
+}
+
+/** The mean loss gradient on the windows, flat in layout order. */
+function lossGradient(model: Gpt, { tokens, starts }: ScoreWindows): Float32Array {
   const context = model.config.contextLength
   const rows = starts.length
   const { inputs, targets } = windowBatch(tokens, starts, context)

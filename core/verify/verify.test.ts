@@ -8,8 +8,10 @@ import { createRng, normal } from '../random.ts'
 import { peerShard } from '../round/peerWindows.ts'
 import { trainLocalRound } from '../round/trainLocalRound.ts'
 import { decodeUpdate } from '../wire/decodeUpdate.ts'
+import { cosine } from './copySketch.ts'
 import { creditWeights, judgeUpdate } from './judgeUpdate.ts'
 import { createRoundVerifier } from './roundVerifier.ts'
+import { referenceDirection } from './scoreUpdate.ts'
 import { scoreWindows } from './scoreWindows.ts'
 
 const micro = { vocabSize: 256, contextLength: 16, embedDim: 16, heads: 2, layers: 1, mlpRatio: 2 }
@@ -135,5 +137,25 @@ describe('core/verify', () => {
     expect(weights.get('b')).toBe(1)
     expect(weights.get('c')).toBeCloseTo(0.3 / (0.5 * 0.6))
     expect(weights.has('d')).toBe(false)
+  })
+
+  it('takes the reference direction in AdamW’s metric: honest work aligns with it more than with the raw gradient', async () => {
+    const model = createGpt(micro, { parameters: base })
+    const starts = Int32Array.from({ length: 16 }, (_, i) => i * 23)
+    const windows = { tokens: validation, starts }
+    // One group and a floor far above every coordinate's scale: the raw gradient, up to a constant.
+    const raw = referenceDirection(model, windows, { groups: 1, floor: 1e6 })
+    const direction = referenceDirection(model, windows, { groups: 16, floor: 0.01 })
+    const honest = await honestUpdate('peer-a')
+    expect(cosine(honest, direction)).toBeGreaterThan(cosine(honest, raw))
+    expect(cosine(honest, direction)).toBeGreaterThan(0.1)
+    // Noise knows no direction: ±1/√P.
+    const rng = createRng(3)
+    const noise = Float32Array.from({ length: base.length }, () => normal(rng))
+    expect(Math.abs(cosine(noise, direction))).toBeLessThan(4 / Math.sqrt(base.length))
+    expect(() => referenceDirection(model, windows, { groups: 17, floor: 0.01 })).toThrowError(
+      expect.objectContaining({ name: 'ScoringError' }),
+    )
+    model.dispose()
   })
 })
