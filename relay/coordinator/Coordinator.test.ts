@@ -316,6 +316,31 @@ describe('Coordinator (ledger + checkpoints + rounds)', () => {
     expect(expelled.withdrawn).toEqual([`replay-mismatch; update ${updateHash(b)} (verified)`])
   })
 
+  it('drops an update whose peer is barred during its group commit: it never enters the round', async () => {
+    const c = open()
+    const { runId } = c.createRun({ config: { preset: 'tiny', rounds: 2, quorum: 1, graceMs: 0 } })
+    c.act(runId, 'start')
+    c.hello({ type: 'hello', version: 1, peerId: 'b', runId, capabilities: { backend: 'wasm' } })
+    const base = c.runStatus(runId).baseHash
+    // The bar lands while the row is being written (after the update passed every check): the ledger writer
+    // (private: the window has no event of its own) is wrapped to expel the peer first.
+    const { writer } = c as unknown as { writer: { insert: (rows: unknown[]) => Promise<boolean[]> } }
+    const insert = writer.insert.bind(writer)
+    writer.insert = (rows) => {
+      c.expel(runId, 'b', 'replay-mismatch')
+      return insert(rows)
+    }
+    const b0 = frame(0, 2)
+    expect(await c.submit(meta('b', runId, 0, base, b0), reader(b0))).toMatchObject({
+      type: 'reject',
+      reason: 'barred',
+    })
+    expect(c.store.contributions(runId, 0)).toEqual([])
+    expect(c.runState(runId).open?.accepted).toEqual({})
+    await c.stop()
+    c.store.close()
+  })
+
   it('lets nothing into a round while it is being reduced off the event loop', async () => {
     const c = open()
     const { runId } = c.createRun({ config: { preset: 'tiny', rounds: 2, quorum: 0.5, graceMs: 0 } })

@@ -247,6 +247,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
   expel(runId: string, peerId: string, reason: string): void {
     this.leave({ type: 'leave', version: PROTOCOL_VERSION, peerId, runId })
     const live = this.runs.get(runId)
+    live?.expelled.add(peerId)
     const open = live?.state.open
     const update = open?.accepted[peerId]
     if (!live || !open || !update || live.closing) return

@@ -41,6 +41,12 @@ export type Live = {
    * in its heartbeat-acks so that its tab can say whether its work counted. Dropped when the peer leaves.
    */
   verdicts: Map<string, UpdateVerdict[]>
+  /**
+   * Peers expelled from the run since this relay started (Coordinator.expel): a submission of theirs still
+   * being checked or group-committed when the bar landed is dropped, not recorded (the service's bar list
+   * refuses their later requests, across restarts).
+   */
+  expelled: Set<string>
 }
 
 export type RunRegistryInit = {
@@ -229,6 +235,7 @@ export class RunRegistry {
       updateBytes: 0,
       persisting: 0,
       verdicts: new Map(),
+      expelled: new Set(),
     }
   }
 }

@@ -130,6 +130,11 @@ export class SubmissionIntake {
         frame,
         received_at: now,
       })
+      if (inserted && live.expelled.has(meta.peerId)) {
+        // Barred while its group commit was under way: it never enters the round.
+        this.store.dropContributions(meta.runId, meta.round, { peerId: meta.peerId })
+        return this.reject(live, meta, 'barred', 'Barred while the update was being recorded.')
+      }
       if (inserted) {
         // Durable now; the round cannot have closed in between (tick waits while persisting > 0).
         live.state = recordAcceptedUpdate(live.state, {
