@@ -47,8 +47,9 @@ export const COMPRESSION_MODES = [
 
 /**
  * How a round's reduction overlaps the next round's compute (core/round/overlap.ts).
- * Eager is the default: tabs never wait for a round to commit and keep the
- * accuracy of sync; the other two are there to compare against.
+ * Eager is the default: tabs never wait for a round to commit, and it matched sync's accuracy over 200 steps
+ * on `tiny` and beat it over 1,000 (11.8% against 19.9% behind data parallel, README); the other two are there
+ * to compare against.
  */
 export const OVERLAP_CHOICES = [
   {
@@ -59,7 +60,8 @@ export const OVERLAP_CHOICES = [
   {
     value: 'sync',
     label: 'sync',
-    explanation: 'Tabs wait for each round to commit: the accuracy reference, with idle time between rounds.',
+    explanation:
+      'Tabs wait for each round to commit, idle between rounds. Measured no better than eager: as good over 200 steps, worse over 1,000.',
   },
   {
     value: 'delay',
