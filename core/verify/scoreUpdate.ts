@@ -84,24 +84,25 @@ export function referenceDirection(
     })
   const size = model.layout.size
   const sum = new Float32Array(size)
-  const squares = new Float32Array(size)
+  // Sums of squares, then (in place) the root mean square per coordinate.
+  const rms = new Float32Array(size)
   for (let g = 0; g < groups; g++) {
     const from = Math.floor((g * starts.length) / groups)
     const to = Math.floor(((g + 1) * starts.length) / groups)
     const gradient = lossGradient(model, { tokens, starts: starts.subarray(from, to) })
     for (let i = 0; i < size; i++) {
       sum[i]! += gradient[i]!
-      squares[i]! += gradient[i]! * gradient[i]!
+      rms[i]! += gradient[i]! * gradient[i]!
     }
   }
   let meanRoot = 0
   for (let i = 0; i < size; i++) {
-    squares[i] = Math.sqrt(squares[i]! / groups)
-    meanRoot += squares[i]!
+    rms[i] = Math.sqrt(rms[i]! / groups)
+    meanRoot += rms[i]!
   }
   const epsilon = floor * (meanRoot / size) + 1e-30
   const direction = new Float32Array(size)
-  for (let i = 0; i < size; i++) direction[i] = sum[i]! / groups / (squares[i]! + epsilon)
+  for (let i = 0; i < size; i++) direction[i] = sum[i]! / groups / (rms[i]! + epsilon)
   return direction
 }
 
