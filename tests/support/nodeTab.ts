@@ -5,9 +5,7 @@
  * and the relay it talks to is read on each request, so a test can restart the relay underneath it.
  */
 import type { Libp2p } from '@libp2p/interface'
-import { DEFAULT_TRAIN_CONFIG } from '../../core/config/train.ts'
 import type { RunConfig } from '../../core/coordinator/types.ts'
-import { splitTokens } from '../../core/data/splitTokens.ts'
 import { MODEL_PRESETS } from '../../core/model/config.ts'
 import { parameterHash, parameterLayout } from '../../core/model/parameters.ts'
 import { MAX_CHECKPOINT_BYTES, PROTOCOL_VERSION } from '../../core/protocol/constants.ts'
@@ -17,8 +15,8 @@ import { decodeCheckpoint } from '../../core/wire/checkpoint.ts'
 import { fetchCheckpoint } from '../../net/checkpointClient.ts'
 import { requestCoordinator } from '../../net/coordinatorClient.ts'
 import { initBackend } from '../../node/tfjsBackend.ts'
-import { loadRunCorpus } from '../../relay/corpus/loadRunCorpus.ts'
 import { createNodePeer } from './abuseHarness.ts'
+import { trainSplit } from './nodeTrainer.ts'
 import { adminApi, type RelayProcess } from './relayProcess.ts'
 import { type Cheat, ScriptedTab } from './scriptedTab.ts'
 
@@ -86,8 +84,7 @@ export class NodeTab {
     const relay = this.#relay()
     const status = (await adminApi(relay, '/api/status')) as Status
     const config = status.runs.find((r) => r.runId === this.#runId)!.config as RunConfig
-    const corpus = await loadRunCorpus({ dataDir: relay.dataDir, corpusId: config.corpusId })
-    const { train } = splitTokens(corpus, { validationFraction: DEFAULT_TRAIN_CONFIG.validationFraction })
+    const train = await trainSplit(relay.dataDir, config.corpusId)
     for (let attempt = 0; attempt < 60; attempt++) {
       const beat = await this.heartbeat()
       if (beat.type === 'reject' && beat.reason === 'not-a-member') await this.hello()

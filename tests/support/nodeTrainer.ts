@@ -33,7 +33,7 @@ export type TrainedRound = {
 
 /** The training split of each corpus, loaded once per process. */
 const splits = new Map<string, Promise<Uint8Array>>()
-function trainSplit(dataDir: string, corpusId: string): Promise<Uint8Array> {
+export function trainSplit(dataDir: string, corpusId: string): Promise<Uint8Array> {
   const key = `${dataDir}\u0000${corpusId}`
   let split = splits.get(key)
   if (!split) {
