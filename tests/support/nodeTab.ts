@@ -78,9 +78,19 @@ export class NodeTab {
 
   /**
    * Trains its current assignment from the relay's checkpoint and submits it: the round it was acked for.
-   * Heartbeats in between keep it a member while it trains.
+   * It heartbeats every second while it trains, as a tab's main thread does, so it stays a member.
    */
   async trainAndSubmit(): Promise<number> {
+    // A tab's main thread heartbeats while its worker loads data and trains; several of these share one thread.
+    const keepAlive = setInterval(() => void this.heartbeat().catch(() => {}), 1_000)
+    try {
+      return await this.#trainAndSubmit()
+    } finally {
+      clearInterval(keepAlive)
+    }
+  }
+
+  async #trainAndSubmit(): Promise<number> {
     const relay = this.#relay()
     const status = (await adminApi(relay, '/api/status')) as Status
     const config = status.runs.find((r) => r.runId === this.#runId)!.config as RunConfig

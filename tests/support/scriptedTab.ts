@@ -10,12 +10,17 @@ import { peerShard, shardWindow } from '../../core/round/peerWindows.ts'
 import { encodeRoundStartState, roundStartStateHash, snapshotRoundStart } from '../../core/round/roundStartState.ts'
 import { trainLocalRound } from '../../core/round/trainLocalRound.ts'
 import { updateHash } from '../../core/wire/updateHash.ts'
+import { type Attack, craftAttack, DEFAULT_ATTACK_SCALE } from '../../sim/attacks.ts'
 
 /**
  * How a scripted tab trains: honestly (worker/trainer.ts's round, in Node), on another peer's windows
- * (cheaper data, or data it prefers), or with half the inner steps while claiming all of them.
+ * (cheaper data, or data it prefers), or with half the inner steps while claiming all of them. The crafted
+ * cheats train honestly and then send what sim/attacks crafts from their own update instead: Gaussian noise of
+ * its norm, its sign flipped (×2), or it scaled ×20 (sim/attacks DEFAULT_ATTACK_SCALE).
  */
-export type Cheat = 'none' | 'other-windows' | 'skip-steps'
+export type Cheat = 'none' | 'other-windows' | 'skip-steps' | CraftedCheat
+export type CraftedCheat = Extract<Attack, 'noise' | 'signflip' | 'scale'>
+const CRAFTED: readonly Cheat[] = ['noise', 'signflip', 'scale'] satisfies CraftedCheat[]
 
 /**
  * A Node stand-in for a browser tab's worker: the production round (core/round/trainLocalRound) on the
@@ -85,7 +90,17 @@ export class ScriptedTab {
       onStep: () => new Promise((resolve) => setTimeout(resolve, 0)),
     })
     this.compressor = result.compressor
-    const bytes = result.bytes
+    const bytes = CRAFTED.includes(this.cheat)
+      ? craftAttack({
+          attack: this.cheat as CraftedCheat,
+          scale: DEFAULT_ATTACK_SCALE[this.cheat as CraftedCheat],
+          honest: [{ delta: result.delta, bytes: result.bytes }],
+          index: 0,
+          layout: this.model.layout,
+          round,
+          seed: config.seed,
+        })
+      : result.bytes
     const tokens = config.innerSteps * DEFAULT_TRAIN_CONFIG.batchSize * this.model.config.contextLength
     const meta: Submit = {
       type: 'submit',
