@@ -48,10 +48,11 @@ const meta = (peerId: string, over: Partial<Submit> = {}): Submit => ({
 
 describe('run config', () => {
   it('fills defaults and rejects nonsense with a named error', () => {
-    // The outer optimiser follows H (outerOptimizerFor): averaging at short H, DiLoCo's Nesterov at long H.
-    expect(parseRunConfig({}).outerMomentum).toBe(0)
-    expect(parseRunConfig({ innerSteps: 500 }).outerMomentum).toBe(0.9)
-    expect(parseRunConfig({ innerSteps: 500 }).outerLearningRate).toBe(0.7)
+    // The outer optimiser follows H (outerOptimizerFor): averaging at short H, Nesterov momentum 0.5 from H = 50.
+    expect(parseRunConfig({ innerSteps: 20 }).outerMomentum).toBe(0)
+    expect(parseRunConfig({ innerSteps: 50 }).outerMomentum).toBe(0.5)
+    expect(parseRunConfig({ innerSteps: 500 }).outerMomentum).toBe(0.5)
+    expect(parseRunConfig({ innerSteps: 500 }).outerLearningRate).toBe(1)
     expect(parseRunConfig({ innerSteps: 20, outerMomentum: 0.5 }).outerMomentum).toBe(0.5)
     expect(() => parseRunConfig({ quorum: 2 })).toThrowError(expect.objectContaining({ name: 'RunConfigError' }))
     expect(() => parseRunConfig({ bogus: 1 })).toThrowError(expect.objectContaining({ name: 'RunConfigError' }))

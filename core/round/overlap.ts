@@ -37,8 +37,9 @@ export type EagerStartParameters = {
  * global_r − lr · own_r. Built only from committed data (the global checkpoint
  * and the update frame the ledger stored), so a verifier can recompute it. The
  * proxy takes no outer momentum: tabs never hold the coordinator's momentum
- * buffer, and at the short rounds tabs run the outer step is plain averaging
- * (outerOptimizerFor), where the two agree exactly.
+ * buffer. Below H = 50 the outer step is plain averaging (outerOptimizerFor)
+ * and the two agree exactly; from H = 50 (momentum 0.5) the proxy is only
+ * approximate, which the rebase corrects within the round's first 15%.
  */
 export function eagerStart({ global, ownUpdate, outerLearningRate }: EagerStartParameters): Float32Array {
   const start = new Float32Array(global.length)
