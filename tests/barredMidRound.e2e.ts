@@ -15,9 +15,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Status } from '../core/protocol/status.ts'
-import type { TrainingLogResponse } from '../relay/http/auditRoutes.ts'
 import { NodeTab } from './support/nodeTab.ts'
-import { adminApi, type RelayProcess, startRelayProcess } from './support/relayProcess.ts'
+import { adminApi, type RelayProcess, runReport, startRelayProcess, trainingLog } from './support/relayProcess.ts'
 
 const RUN = 'barred-mid-round'
 
@@ -61,11 +60,11 @@ describe('a peer barred while its round is open', () => {
     expect(await created.hello()).toMatchObject({ type: 'welcome' })
     return created
   }
-  const run = async () => ((await adminApi(relay, '/api/status')) as Status).runs.find((r) => r.runId === RUN)!
+  const run = () => runReport(relay, RUN)
   const frameStatus = async (round: number, peerId: string) =>
     (await fetch(`${relay.httpUrl}/api/runs/${RUN}/rounds/${round}/updates/${encodeURIComponent(peerId)}`)).status
   const recordOf = async (round: number) => {
-    const log = (await (await fetch(`${relay.httpUrl}/api/runs/${RUN}/log`)).json()) as TrainingLogResponse
+    const log = await trainingLog(relay, RUN)
     return log.rounds.find((r) => r.round === round)?.record as { updates: { peerId: string }[] } | undefined
   }
   /** Honest peers answer their checks as a tab does. */

@@ -14,10 +14,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Status } from '../core/protocol/status.ts'
-import type { TrainingLogResponse } from '../relay/http/auditRoutes.ts'
 import { NodeTab } from './support/nodeTab.ts'
-import { adminApi, type RelayProcess, startRelayProcess } from './support/relayProcess.ts'
+import { adminApi, type RelayProcess, runReport, startRelayProcess, trainingLog } from './support/relayProcess.ts'
 import type { Cheat } from './support/scriptedTab.ts'
 
 const RUN = 'crafted-updates'
@@ -55,8 +53,7 @@ describe('crafted updates from lying Node peers', () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true })
   })
 
-  const run = async () => ((await adminApi(relay, '/api/status')) as Status).runs.find((r) => r.runId === RUN)!
-  const log = async () => (await (await fetch(`${relay.httpUrl}/api/runs/${RUN}/log`)).json()) as TrainingLogResponse
+  const run = () => runReport(relay, RUN)
 
   it('keeps noise and sign-flipped updates out of every round and its credit; a scaled one cannot steer the model', async () => {
     const cheats: Cheat[] = ['none', 'none', 'noise', 'signflip', 'scale']
@@ -91,7 +88,7 @@ describe('crafted updates from lying Node peers', () => {
         })),
       ),
     )
-    const { rounds } = await log()
+    const { rounds } = await trainingLog(relay, RUN)
     expect(rounds.map((r) => r.round)).toEqual([0, 1])
     for (const { record } of rounds) {
       // The honest peers' work, and the scaler's only where its exaggerated step still lowered the loss.

@@ -13,14 +13,12 @@ import type { Libp2p } from '@libp2p/interface'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PROTOCOL_VERSION } from '../core/protocol/constants.ts'
 import type { Assignment, Request, Response, Submit } from '../core/protocol/messages.ts'
-import type { Status } from '../core/protocol/status.ts'
 import { updateHash } from '../core/wire/updateHash.ts'
 import { requestCoordinator } from '../net/coordinatorClient.ts'
-import type { TrainingLogResponse } from '../relay/http/auditRoutes.ts'
 import type { RunReport } from '../relay/http/buildStatus.ts'
 import { createNodePeer } from './support/abuseHarness.ts'
 import { NodeTrainer } from './support/nodeTrainer.ts'
-import { adminApi, type RelayProcess, startRelayProcess } from './support/relayProcess.ts'
+import { adminApi, type RelayProcess, runReport, startRelayProcess, trainingLog } from './support/relayProcess.ts'
 import { zerosFrame } from './support/scriptedPeer.ts'
 
 const RUN = 'reopened-round'
@@ -87,7 +85,7 @@ describe('a round whose only update was judged no-gain', () => {
       },
       bytes,
     )
-  const runStatus = async () => ((await adminApi(relay, '/api/status')) as Status).runs.find((r) => r.runId === RUN)!
+  const runStatus = () => runReport(relay, RUN)
 
   it('re-opens it, drops the zeros, lets the peer send again, and commits it on honest work alone', async () => {
     const rider = freeRider.peerId.toString()
@@ -135,7 +133,7 @@ describe('a round whose only update was judged no-gain', () => {
     for (let attempt = 0; (await runStatus()).round === 0 && attempt < 60; attempt++)
       await new Promise((r) => setTimeout(r, 1_000))
     expect((await runStatus()).round).toBe(1)
-    const log = (await (await fetch(`${relay.httpUrl}/api/runs/${RUN}/log`)).json()) as TrainingLogResponse
+    const log = await trainingLog(relay, RUN)
     const record = log.rounds.find((r) => r.round === 0)!.record as { updates: { peerId: string }[] }
     expect(record.updates.map((u) => u.peerId)).toEqual([honest.peerId.toString()])
     // The relay's own account: the free rider's update of the round no-gain (a score is kept per peer and round:

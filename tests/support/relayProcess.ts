@@ -6,6 +6,8 @@ import '../../relay/polyfills.ts'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
+import type { RunReport, Status } from '../../core/protocol/status.ts'
+import type { TrainingLogResponse } from '../../relay/http/auditRoutes.ts'
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
 /** The admin token the test relays are started with. */
@@ -102,3 +104,15 @@ export async function adminApi(relay: RelayProcess, path: string, body?: unknown
 }
 
 /** A tiny run whose rounds close as soon as every honest peer submitted (fake, valid updates: no training). */
+
+/** A run's report in the relay's admin status. */
+export async function runReport(relay: RelayProcess, runId: string): Promise<RunReport> {
+  const report = ((await adminApi(relay, '/api/status')) as Status).runs.find((r) => r.runId === runId)
+  if (!report) throw new Error(`the relay reports no run ${runId}`)
+  return report
+}
+
+/** A run's public training log (the audit route). */
+export async function trainingLog(relay: RelayProcess, runId: string): Promise<TrainingLogResponse> {
+  return (await (await fetch(`${relay.httpUrl}/api/runs/${runId}/log`)).json()) as TrainingLogResponse
+}
