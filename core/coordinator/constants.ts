@@ -1,15 +1,17 @@
+import { outerOptimizerFor } from '../config/train.ts'
 import type { RunConfig } from './types.ts'
 
+/** Inner AdamW steps per round (H). DiLoCo uses 500 on GPUs; tabs on wasm do ~5-20 steps/s on `tiny`. */
+const DEFAULT_INNER_STEPS = 50
+
 /**
- * Defaults of a training run. Outer optimiser values follow DiLoCo
- * (Douillard et al. 2023, "DiLoCo: Distributed Low-Communication Training of
- * Language Models"): Nesterov momentum 0.9, outer learning rate 0.7, H = 500
- * inner steps at scale; in a browser tab H is smaller so a round fits in minutes.
+ * Defaults of a training run, after DiLoCo (Douillard et al. 2023, "DiLoCo: Distributed Low-Communication
+ * Training of Language Models"), whose H = 500 inner steps suit GPUs; in a browser tab H is smaller so a round
+ * fits in minutes. The outer optimiser follows H (outerOptimizerFor), here and for any H parseRunConfig is given.
  */
 export const DEFAULT_RUN_CONFIG: RunConfig = {
   preset: 'tiny',
-  // Inner AdamW steps per round (H). DiLoCo uses 500 on GPUs; tabs on wasm do ~5-20 steps/s on `tiny`.
-  innerSteps: 50,
+  innerSteps: DEFAULT_INNER_STEPS,
   rounds: 20,
   compression: { mode: 'int8', errorFeedback: true },
   // Fraction of the round's assigned, still-active peers whose accepted work closes the round (after the grace).
@@ -26,8 +28,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   // does. Brown is ordered by genre, so a 1/64 shard is one genre: measured (4 peers, H=20, sync) val 2.551
   // with 1 shard, and contiguous shards never did better.
   shards: 1,
-  outerLearningRate: 0.7,
-  outerMomentum: 0.9,
+  ...outerOptimizerFor(DEFAULT_INNER_STEPS),
   // Eager updates (Kale et al. 2025, arXiv 2502.12996): tabs start the next round at once from their own
   // update as the proxy for the average; measured as accurate as sync (README), unlike the naive delay.
   overlap: 'eager',

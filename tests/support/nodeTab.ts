@@ -10,14 +10,13 @@ import { MODEL_PRESETS } from '../../core/model/config.ts'
 import { parameterHash, parameterLayout } from '../../core/model/parameters.ts'
 import { MAX_CHECKPOINT_BYTES, PROTOCOL_VERSION } from '../../core/protocol/constants.ts'
 import type { Challenge, Request, Response } from '../../core/protocol/messages.ts'
-import type { Status } from '../../core/protocol/status.ts'
 import { decodeCheckpoint } from '../../core/wire/checkpoint.ts'
 import { fetchCheckpoint } from '../../net/checkpointClient.ts'
 import { requestCoordinator } from '../../net/coordinatorClient.ts'
 import { initBackend } from '../../node/tfjsBackend.ts'
 import { createNodePeer } from './abuseHarness.ts'
 import { trainSplit } from './nodeTrainer.ts'
-import { adminApi, type RelayProcess } from './relayProcess.ts'
+import { type RelayProcess, runReport } from './relayProcess.ts'
 import { type Cheat, ScriptedTab } from './scriptedTab.ts'
 
 const layout = parameterLayout(MODEL_PRESETS.tiny)
@@ -92,8 +91,7 @@ export class NodeTab {
 
   async #trainAndSubmit(): Promise<number> {
     const relay = this.#relay()
-    const status = (await adminApi(relay, '/api/status')) as Status
-    const config = status.runs.find((r) => r.runId === this.#runId)!.config as RunConfig
+    const config = (await runReport(relay, this.#runId)).config as RunConfig
     const train = await trainSplit(relay.dataDir, config.corpusId)
     for (let attempt = 0; attempt < 60; attempt++) {
       const beat = await this.heartbeat()

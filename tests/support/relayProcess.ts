@@ -103,8 +103,6 @@ export async function adminApi(relay: RelayProcess, path: string, body?: unknown
   return json
 }
 
-/** A tiny run whose rounds close as soon as every honest peer submitted (fake, valid updates: no training). */
-
 /** A run's report in the relay's admin status. */
 export async function runReport(relay: RelayProcess, runId: string): Promise<RunReport> {
   const report = ((await adminApi(relay, '/api/status')) as Status).runs.find((r) => r.runId === runId)

@@ -20,7 +20,8 @@ import { type Attack, craftAttack, DEFAULT_ATTACK_SCALE } from '../../sim/attack
  */
 export type Cheat = 'none' | 'other-windows' | 'skip-steps' | CraftedCheat
 export type CraftedCheat = Extract<Attack, 'noise' | 'signflip' | 'scale'>
-const CRAFTED: readonly Cheat[] = ['noise', 'signflip', 'scale'] satisfies CraftedCheat[]
+const CRAFTED: ReadonlySet<Cheat> = new Set<CraftedCheat>(['noise', 'signflip', 'scale'])
+const isCrafted = (cheat: Cheat): cheat is CraftedCheat => CRAFTED.has(cheat)
 
 /**
  * A Node stand-in for a browser tab's worker: the production round (core/round/trainLocalRound) on the
@@ -90,10 +91,11 @@ export class ScriptedTab {
       onStep: () => new Promise((resolve) => setTimeout(resolve, 0)),
     })
     this.compressor = result.compressor
-    const bytes = CRAFTED.includes(this.cheat)
+    const cheat = this.cheat
+    const bytes = isCrafted(cheat)
       ? craftAttack({
-          attack: this.cheat as CraftedCheat,
-          scale: DEFAULT_ATTACK_SCALE[this.cheat as CraftedCheat],
+          attack: cheat,
+          scale: DEFAULT_ATTACK_SCALE[cheat],
           honest: [{ delta: result.delta, bytes: result.bytes }],
           index: 0,
           layout: this.model.layout,
