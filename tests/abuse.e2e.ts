@@ -107,8 +107,12 @@ describe('abuse: one hostile peer cannot hog the relay', () => {
     expect(acked()).toBeGreaterThan(ackedBefore)
     // The floor is what an honest peer can feel: a fifth of its heartbeat interval, far from expiry. The hostile
     // clients run in this process beside the honest peers, and a flood of thousands of streams stalls this very
-    // event loop too (printed above), which a heartbeat's round trip includes.
-    expect(during.p95).toBeLessThan(Math.max(3 * baseline.p95, baseline.p95 + 100, HEARTBEAT_INTERVAL_MS / 5))
+    // event loop too (printed above), which a heartbeat's round trip includes: that stall is this process's, not the
+    // relay's, so it is allowed on top (a CI run measured p95 1,147 ms behind a 1,079 ms stall of its own).
+    const ownStallMs = ownLoop.max / 1e6
+    expect(during.p95).toBeLessThan(
+      Math.max(3 * baseline.p95, baseline.p95 + 100, HEARTBEAT_INTERVAL_MS / 5) + ownStallMs,
+    )
   }
 
   it('checkpoint flood: one peer gets a few downloads, then is refused and disconnected', async () => {
