@@ -13,8 +13,9 @@
  *
  * The baseline and the points run as child processes, `--jobs` at a time (tfjs wasm is single-threaded; on a
  * shared machine the scheduler's per-process share decides the wall time more than the core count).
- * Rungs: int8, int4, sparse<K>[w<W>] (top-K per 4096-chunk, 2-bit values, core/compression/sparse.ts; the run's
- * first W rounds dense int4, DEFAULT_SPARSE_DENSE_ROUNDS when omitted).
+ * Rungs: none (fp32, no compression: what round length H alone costs), int8, int4, sparse<K>[w<W>] (top-K per
+ * 4096-chunk, 2-bit values, core/compression/sparse.ts; the run's first W rounds dense int4,
+ * DEFAULT_SPARSE_DENSE_ROUNDS when omitted).
  */
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -55,9 +56,11 @@ function parsePoint(spec: string, steps: number): Point {
 }
 
 function parseRung(spec: string, steps: number): Point {
-  const match = /^(\d+):(int8|int4|sparse(\d+)(?:w(\d+))?)$/.exec(spec)
+  const match = /^(\d+):(none|int8|int4|sparse(\d+)(?:w(\d+))?)$/.exec(spec)
   if (!match)
-    throw new Error(`bad point '${spec}': expected H:int8, H:int4 or H:sparseK[wW] (e.g. 20:sparse82w1), then @lr/mu`)
+    throw new Error(
+      `bad point '${spec}': expected H:none, H:int8, H:int4 or H:sparseK[wW] (e.g. 20:sparse82w1), then @lr/mu`,
+    )
   const innerSteps = Number(match[1])
   if (innerSteps <= 0 || steps % innerSteps !== 0)
     throw new Error(`point '${spec}': H must divide the ${steps} inner steps per peer (equal tokens)`)
