@@ -157,7 +157,6 @@ type SimPeer = {
 
 /** The run config the relay would hold for these options (parseRunConfig fills defaults and validates). */
 export function simulationRunConfig(options: SimulationOptions): RunConfig {
-  const { train = {} } = options
   return parseRunConfig({
     preset: options.preset,
     innerSteps: options.innerSteps,
@@ -165,8 +164,6 @@ export function simulationRunConfig(options: SimulationOptions): RunConfig {
     seed: options.seed,
     compression: { mode: options.compression },
     ...(options.overlap ? { overlap: options.overlap } : {}),
-    ...(train.outerLearningRate !== undefined ? { outerLearningRate: train.outerLearningRate } : {}),
-    ...(train.outerMomentum !== undefined ? { outerMomentum: train.outerMomentum } : {}),
     ...options.run,
   })
 }

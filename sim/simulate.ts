@@ -175,8 +175,6 @@ async function main(): Promise<void> {
     train: {
       ...(batchSize !== undefined ? { batchSize } : {}),
       ...(learningRate !== undefined ? { learningRate } : {}),
-      ...(outerLearningRate !== undefined ? { outerLearningRate } : {}),
-      ...(outerMomentum !== undefined ? { outerMomentum } : {}),
       ...(warmupSteps !== undefined ? { warmupSteps } : {}),
     },
     ...(values['baseline-lr'] !== undefined
@@ -184,16 +182,13 @@ async function main(): Promise<void> {
       : {}),
     ...(values.bandwidth !== undefined ? { uploadBytesPerSecond: positiveNumber('bandwidth', values.bandwidth)! } : {}),
     ...(overlap ? { overlap } : {}),
-    ...(shards !== undefined || sparseTopK !== undefined
-      ? {
-          run: {
-            ...(shards !== undefined ? { shards } : {}),
-            ...(sparseTopK !== undefined
-              ? { compression: { mode: compression, errorFeedback: true, sparseTopK } }
-              : {}),
-          },
-        }
-      : {}),
+    // The relay's settings: parseRunConfig fills whatever is not given here.
+    run: {
+      ...(outerLearningRate !== undefined ? { outerLearningRate } : {}),
+      ...(outerMomentum !== undefined ? { outerMomentum } : {}),
+      ...(shards !== undefined ? { shards } : {}),
+      ...(sparseTopK !== undefined ? { compression: { mode: compression, errorFeedback: true, sparseTopK } } : {}),
+    },
     ...(eagerRebaseStep !== undefined ? { eagerRebaseStep } : {}),
     onRound: (event: RoundEvent) =>
       log(

@@ -1,7 +1,8 @@
 /**
  * Training hyper-parameters as plain, commented data (nanoGPT style). Shells
  * (sim/, relay/, worker/) validate overrides at their boundary and spread them
- * over DEFAULT_TRAIN_CONFIG.
+ * over DEFAULT_TRAIN_CONFIG. The outer step is not here: it is the relay's, a
+ * run setting (RunConfig, from outerOptimizerFor below).
  */
 export type TrainConfig = {
   /** Sequences per inner step per peer. */
@@ -20,11 +21,6 @@ export type TrainConfig = {
   weightDecay: number
   /** Global-norm gradient clipping; 0 disables. */
   gradClipNorm: number
-  /** Outer SGD learning rate: 0.7 in DiLoCo (Douillard et al. 2023, arXiv 2311.08105, §3). */
-  outerLearningRate: number
-  /** Outer Nesterov momentum: 0.9 in DiLoCo (arXiv 2311.08105). */
-  outerMomentum: number
-  outerNesterov: boolean
   /** Inner steps per round (H). DiLoCo uses 500 at scale; tiny models in Node use tens. */
   innerSteps: number
   /**
@@ -61,9 +57,6 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   epsilon: 1e-8,
   weightDecay: 0.1,
   gradClipNorm: 1,
-  outerLearningRate: 0.7,
-  outerMomentum: 0.9,
-  outerNesterov: true,
   innerSteps: 20,
   keepOptimizerState: true,
   validationFraction: 0.1,
@@ -112,7 +105,14 @@ export const SHORT_ROUND_INNER_STEPS = 50
  * With fewer, longer rounds, some momentum carries the direction the swarm agrees on across them; with many
  * short ones it mostly re-applies old steps. Where between H = 20 and 50 that turns was not measured.
  */
-export function outerOptimizerFor(innerSteps: number): Pick<TrainConfig, 'outerLearningRate' | 'outerMomentum'> {
+export type OuterOptimizer = {
+  /** Outer SGD rate on the averaged pseudo-gradient: 0.7 in DiLoCo (Douillard et al. 2023, arXiv 2311.08105, §3). */
+  outerLearningRate: number
+  /** Outer Nesterov momentum: 0.9 in DiLoCo. */
+  outerMomentum: number
+}
+
+export function outerOptimizerFor(innerSteps: number): OuterOptimizer {
   return innerSteps < SHORT_ROUND_INNER_STEPS
     ? { outerLearningRate: 1, outerMomentum: 0 }
     : { outerLearningRate: 1, outerMomentum: 0.5 }
