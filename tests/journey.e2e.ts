@@ -319,7 +319,8 @@ describe.skipIf(!runnable)('journey: tabs train one model together', () => {
 
     // The volunteer's controls: a lower compute share, pause/resume, stop (leaves the run politely).
     const first = volunteers[0]!
-    await first.getByText('50%', { exact: true }).click()
+    // Scoped to the control: the utilization card can read "50%" too.
+    await first.getByRole('radiogroup', { name: 'Compute share' }).getByText('50%', { exact: true }).click()
     await first.getByTestId('pause').click()
     await expect.poll(() => first.getByTestId('status-text').textContent(), { timeout: 10_000 }).toMatch(/^Paused/)
     await first.getByTestId('pause').click()
