@@ -13,7 +13,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { HEARTBEAT_INTERVAL_MS } from '../core/coordinator/constants.ts'
 import { PROTOCOL_VERSION } from '../core/protocol/constants.ts'
 import { requestCoordinator } from '../net/coordinatorClient.ts'
-import type { RunReport } from '../relay/http/buildStatus.ts'
 import { DEFAULT_PEER_LIMITS } from '../relay/libp2p/constants.ts'
 import {
   checkpointFlood,
@@ -25,7 +24,7 @@ import {
   startFastRun,
   streamFlood,
 } from './support/abuseHarness.ts'
-import { adminApi, type RelayProcess, startRelayProcess } from './support/relayProcess.ts'
+import { type RelayProcess, runReport, startRelayProcess } from './support/relayProcess.ts'
 
 const RUN = 'abuse-e2e'
 let dataDir: string
@@ -45,8 +44,7 @@ function honestLatency(from: number, to = Date.now()) {
   return { n: ms.length, p50: percentile(ms, 50), p95: percentile(ms, 95) }
 }
 const acked = () => honest.reduce((a, p) => a + p.acked, 0)
-const runReport = async () =>
-  ((await adminApi(relay, '/api/status')) as { runs: RunReport[] }).runs.find((r) => r.runId === RUN)!
+const currentRun = () => runReport(relay, RUN)
 
 async function hostilePeer(): Promise<Libp2p> {
   const node = await createNodePeer()
@@ -146,7 +144,7 @@ describe('abuse: one hostile peer cannot hog the relay', () => {
     const { requestBurst, requestRefillMs } = DEFAULT_PEER_LIMITS
     expect(report.served).toBeLessThanOrEqual(requestBurst + Math.ceil(report.ms / requestRefillMs))
     expect(report.served).toBeLessThan(report.sent / 10)
-    const run = await runReport()
+    const run = await currentRun()
     // Submits without a hello are refused 'not-a-member'; an honest peer whose membership lapsed while the relay
     // was busy is refused the same way once before it says hello again (at most one each).
     const counted = run.rejected?.['not-a-member'] ?? 0
@@ -170,7 +168,7 @@ describe('abuse: one hostile peer cannot hog the relay', () => {
     console.log(`abuse: hello flood ${JSON.stringify(report)}`)
     expect(report.served).toBeLessThan(150)
     expect(report.refused).toBeGreaterThan(50)
-    const run = await runReport()
+    const run = await currentRun()
     expect(run.activePeers).toBeLessThan(150)
     await expectHonestUnaffected(from, before, 'hello flood')
     // Re-joins after an expiry (a slow verified round on two cores) are the tab's normal recovery, not errors.

@@ -12,10 +12,9 @@ import { mnemonicToAccount } from 'viem/accounts'
 import { anvil } from 'viem/chains'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ANVIL_MNEMONIC } from '../contracts/testChain.ts'
-import type { RunReport } from '../relay/http/buildStatus.ts'
 import { chromiumAvailable, launchChromium } from './support/chromium.ts'
 import { installInjectedWallet } from './support/injectedWallet.ts'
-import { adminApi, type RelayProcess, startRelayProcess } from './support/relayProcess.ts'
+import { adminApi, type RelayProcess, runReport, startRelayProcess } from './support/relayProcess.ts'
 
 const REPO = fileURLToPath(new URL('..', import.meta.url))
 const ARTIFACTS = join(REPO, '.artifacts')
@@ -51,8 +50,7 @@ describe.skipIf(!chromiumAvailable())('admin sign-in with a wallet (SIWE)', () =
     if (dataDir) rmSync(dataDir, { recursive: true, force: true })
   })
 
-  const status = async () =>
-    ((await adminApi(relay, '/api/status')) as { runs: RunReport[] }).runs.find((r) => r.runId === RUN)!.status
+  const status = async () => (await runReport(relay, RUN)).status
 
   async function signedIn(account: typeof organizer): Promise<Page> {
     const page = await (await browser.newContext()).newPage()

@@ -21,9 +21,8 @@ import { PROTOCOL_VERSION } from '../core/protocol/constants.ts'
 import type { Assignment, Response } from '../core/protocol/messages.ts'
 import { updateHash } from '../core/wire/updateHash.ts'
 import { requestCoordinator } from '../net/coordinatorClient.ts'
-import type { RunReport } from '../relay/http/buildStatus.ts'
 import { NodeTrainer } from './support/nodeTrainer.ts'
-import { adminApi, type RelayProcess, startRelayProcess } from './support/relayProcess.ts'
+import { adminApi, type RelayProcess, runReport, startRelayProcess } from './support/relayProcess.ts'
 
 const RUN = 'restart-e2e'
 const ROUNDS = 4
@@ -114,8 +113,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
   throw new Error(`timed out waiting for ${what}`)
 }
-const runOf = async (relay: RelayProcess): Promise<RunReport> =>
-  ((await adminApi(relay, '/api/status')) as { runs: RunReport[] }).runs.find((r) => r.runId === RUN)!
+const runOf = (relay: RelayProcess) => runReport(relay, RUN)
 
 describe('coordinator restart', () => {
   let dataDir: string

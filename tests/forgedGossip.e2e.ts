@@ -20,11 +20,10 @@ import { addDelta } from '../core/round/applyGlobalUpdate.ts'
 import { decodeCheckpoint } from '../core/wire/checkpoint.ts'
 import { encodeGlobalUpdate, quantizeGlobalUpdate } from '../core/wire/globalUpdate.ts'
 import { fetchCheckpoint } from '../net/checkpointClient.ts'
-import type { RunReport } from '../relay/http/buildStatus.ts'
 import { createNodePeer } from './support/abuseHarness.ts'
 import { launchChromium } from './support/chromium.ts'
 import { canCreateNetNamespace, createNetNamespace, type NetNamespace } from './support/netns.ts'
-import { adminApi, type RelayProcess, startRelayProcess } from './support/relayProcess.ts'
+import { adminApi, type RelayProcess, runReport, startRelayProcess } from './support/relayProcess.ts'
 import {
   buildSwarmLab,
   chromiumAvailable,
@@ -82,8 +81,7 @@ describe.skipIf(!canCreateNetNamespace() || !chromiumAvailable())('forged gossip
     if (dataDir) rmSync(dataDir, { recursive: true, force: true })
   })
 
-  const run = async () =>
-    ((await adminApi(relay, '/api/status')) as { runs: RunReport[] }).runs.find((r) => r.runId === RUN)!
+  const run = () => runReport(relay, RUN)
   const counters = async (page: Page) => {
     const el = page.getByTestId('updates-applied')
     const accepted = (await page.getByTestId('accepted').locator('.value').textContent()) ?? ''

@@ -31,7 +31,7 @@ import { loadRunCorpus } from '../relay/corpus/loadRunCorpus.ts'
 import { createNodePeer } from './support/abuseHarness.ts'
 import { chromiumAvailable, launchChromium } from './support/chromium.ts'
 import { canCreateNetNamespace, createNetNamespace, type NetNamespace } from './support/netns.ts'
-import { adminApi, type RelayProcess, startRelayProcess } from './support/relayProcess.ts'
+import { adminApi, type RelayProcess, runReport, startRelayProcess } from './support/relayProcess.ts'
 import { type Cheat, ScriptedTab } from './support/scriptedTab.ts'
 
 const REPO = fileURLToPath(new URL('..', import.meta.url))
@@ -127,7 +127,7 @@ describe.skipIf(!canCreateNetNamespace() || !chromiumAvailable())('spot-check by
       // Heartbeats go on while it trains (in this busy process) so that it does not expire meanwhile.
       const heartbeat = { type: 'heartbeat', version: PROTOCOL_VERSION, peerId, runId: RUN } as const
       beating = setInterval(() => void ask(heartbeat).catch(() => {}), 1_500)
-      const config = (await status()).runs.find((r) => r.runId === RUN)!.config as RunConfig
+      const config = (await runReport(relay, RUN)).config as RunConfig
       // Train the round the checkpoint is the base of, once it is this peer's assignment. Checkpoints are
       // fetched sparingly: the relay's PeerLimits allow a burst of 4, then one per 5 s.
       let submitted: number | null = null
@@ -240,7 +240,7 @@ describe.skipIf(!canCreateNetNamespace() || !chromiumAvailable())('spot-check by
       expect(checks.abandoned).toBe(0)
 
       // Distances per backend, from the relay's replay log.
-      const peers = (await status()).runs.find((r) => r.runId === RUN)!.peers
+      const { peers } = await runReport(relay, RUN)
       const backendOf = new Map(peers.map((p) => [p.peerId, p.backend as string]))
       backendOf.set(windows.peerId, 'cheat: other windows')
       backendOf.set(skips.peerId, 'cheat: skipped steps')

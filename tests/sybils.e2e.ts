@@ -16,9 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rewardDistributorAbi } from '../contracts/abi.ts'
 import type { Assignment } from '../core/protocol/messages.ts'
 import { buildEpochTree } from '../core/receipts/buildEpochTree.ts'
-import type { RunReport } from '../relay/http/buildStatus.ts'
 import { chromiumAvailable, launchChromium } from './support/chromium.ts'
-import { adminApi } from './support/relayProcess.ts'
+import { adminApi, runReport } from './support/relayProcess.ts'
 import {
   createScriptedPeer,
   currentAssignment,
@@ -73,8 +72,7 @@ describe.skipIf(!chromiumAvailable())('fifty sybils and one honest tab', () => {
     await settled?.stop()
   })
 
-  const runReport = async () =>
-    ((await adminApi(settled.relay, '/api/status')) as { runs: RunReport[] }).runs.find((r) => r.runId === RUN)!
+  const report = () => runReport(settled.relay, RUN)
 
   it("the honest tab's work is verified every round and paid the whole pool", async () => {
     const { relay, chain, domain, key } = settled
@@ -123,7 +121,7 @@ describe.skipIf(!chromiumAvailable())('fifty sybils and one honest tab', () => {
     const finished = await (async () => {
       const until = Date.now() + 480_000
       while (Date.now() < until) {
-        const run = await runReport().catch(() => undefined)
+        const run = await report().catch(() => undefined)
         if (run?.status === 'finished') return run
         await new Promise((r) => setTimeout(r, 1_000))
       }

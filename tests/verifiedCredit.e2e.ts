@@ -33,10 +33,9 @@ import { buildEpochTree } from '../core/receipts/buildEpochTree.ts'
 import { receiptsDomain } from '../core/receipts/domain.ts'
 import type { ReceiptsDomain } from '../core/receipts/types.ts'
 import { decodeUpdate } from '../core/wire/decodeUpdate.ts'
-import type { RunReport } from '../relay/http/buildStatus.ts'
 import { chromiumAvailable, launchChromium } from './support/chromium.ts'
 import { installInjectedWallet } from './support/injectedWallet.ts'
-import { adminApi, type RelayProcess, startRelayProcess } from './support/relayProcess.ts'
+import { adminApi, type RelayProcess, runReport, startRelayProcess } from './support/relayProcess.ts'
 import {
   createScriptedPeer,
   currentAssignment,
@@ -146,8 +145,7 @@ describe.skipIf(!chromiumAvailable())('verified credit', () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true })
   })
 
-  const runReport = async () =>
-    ((await adminApi(relay, '/api/status')) as { runs: RunReport[] }).runs.find((r) => r.runId === RUN)!
+  const report = () => runReport(relay, RUN)
   const rewardsOf = async (account: Address) => (await adminApi(relay, `/api/rewards/${account}`)) as Rows
   const ledger = () => new Database(join(dataDir, 'ledger.sqlite'), { readonly: true, fileMustExist: true })
 
@@ -271,7 +269,7 @@ describe.skipIf(!chromiumAvailable())('verified credit', () => {
     const finished = await (async () => {
       const until = Date.now() + 480_000
       while (Date.now() < until) {
-        const run = await runReport().catch(() => undefined)
+        const run = await report().catch(() => undefined)
         if (run?.status === 'finished') return run
         await new Promise((r) => setTimeout(r, 1_000))
       }
